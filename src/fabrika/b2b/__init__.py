@@ -1,0 +1,1 @@
+"""The partner API (B2B) on its own entry: API keys, and (later) quotas and webhooks."""

@@ -1,0 +1,1 @@
+"""What every Fabrika service shares: settings, logs, telemetry, storage, errors, the app factory."""

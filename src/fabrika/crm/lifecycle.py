@@ -1,0 +1,26 @@
+"""The order state machine: which status may follow which. Pure, no I/O."""
+
+from fabrika.orders.schemas import TERMINAL, OrderStatus
+
+S = OrderStatus
+NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.NEW: frozenset({S.REGISTERED, S.CANCELLED}),
+    S.REGISTERED: frozenset({S.QUOTED, S.CANCELLED}),
+    S.QUOTED: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.RESERVED, S.CANCELLED}),
+    S.RESERVED: frozenset({S.ACCEPTED, S.CANCELLED}),
+    S.ACCEPTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+
+class TransitionRefused(ValueError):
+    """The order cannot move to the requested status from where it is."""
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    """Raise TransitionRefused unless `target` may follow `current`."""
+    if target not in NEXT[current]:
+        if current in TERMINAL:
+            raise TransitionRefused(f"The order is already {current.value} and cannot change.")
+        raise TransitionRefused(f"An order that is {current.value} cannot become {target.value}.")

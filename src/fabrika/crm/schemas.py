@@ -1,0 +1,38 @@
+"""What other services send to and receive from the CRM."""
+
+import datetime as dt
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from fabrika.orders.schemas import Customer, Item, OrderStatus
+
+
+class RegisterOrder(BaseModel):
+    channel: str
+    customer: Customer
+    items: list[Item]
+    due_date: dt.date | None = None
+    submitted_at: dt.datetime
+    account_id: UUID | None = None
+
+
+class Transition(BaseModel):
+    status: OrderStatus
+    reason: str | None = Field(None, max_length=2000)
+    reason_code: str | None = Field(None, max_length=64)
+    price: float | None = None
+    currency: str | None = None
+    quote: dict | None = None
+
+
+class AccountView(BaseModel):
+    id: UUID
+    name: str
+    email: str
+    language: str
+    price_limit: float
+
+
+class ApiKey(BaseModel):
+    api_key: str = Field(min_length=8, max_length=200)

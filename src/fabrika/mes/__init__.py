@@ -1,0 +1,1 @@
+"""MES: the catalog, 3D-model geometry, quotes, production capacity and jobs."""

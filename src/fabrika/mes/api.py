@@ -1,0 +1,115 @@
+"""The MES API: public catalog and model upload (shop entry), internal planning (/mes/)."""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
+
+from fabrika.core.db import SessionDep
+from fabrika.core.errors import Problem
+from fabrika.mes import production, service
+from fabrika.mes.models import Model
+from fabrika.mes.schemas import ItemsIn, JobRequest, ModelView, QuoteRequest, ReservationRequest
+
+public = APIRouter(prefix="/api/v1", tags=["catalog"])
+internal = APIRouter(prefix="/mes/v1", include_in_schema=False)
+STL_TYPES = {
+    "model/stl",
+    "application/sla",
+    "application/vnd.ms-pki.stl",
+    "application/octet-stream",
+}
+# Triangles in a binary STL of `max_model_bytes`: 84-byte header, 50 bytes a triangle.
+BYTES_PER_TRIANGLE = 50
+
+
+@public.get("/catalog")
+@internal.get("/catalog")
+async def get_catalog(session: SessionDep) -> dict[str, Any]:
+    """Materials, processes with their machines and materials, finishes, quantity breaks."""
+    version, document = await service.current_catalog(session)
+    return {"version": version, **document}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    too_large = Problem(
+        f"The model is larger than {limit // (1024 * 1024)} MB; simplify the mesh or split it.",
+        status=413,
+        type="model-too-large",
+        title="Model too large",
+        code="too_large",
+    )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _model_view(model: Model) -> ModelView:
+    return ModelView(
+        id=model.id,
+        sha256=model.sha256,
+        size_bytes=model.size_bytes,
+        triangles=model.triangles,
+        volume_mm3=model.volume_mm3,
+        area_mm2=model.area_mm2,
+        bbox_mm=tuple(model.bbox_mm),
+    )
+
+
+@public.post("/models", status_code=status.HTTP_201_CREATED)
+async def upload_model(request: Request, response: Response, session: SessionDep) -> ModelView:
+    """Upload an STL model (binary or ASCII) as the request body; it is measured at once."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in STL_TYPES:
+        raise Problem(
+            "Send the STL file as the request body with `Content-Type: model/stl`.",
+            status=415,
+            type="unsupported-media-type",
+            title="Unsupported Media Type",
+        )
+    limit = request.app.state.settings.max_model_bytes
+    data = await _read_limited(request, limit)
+    model = await service.store_model(
+        session, data, max_triangles=(limit - 84) // BYTES_PER_TRIANGLE
+    )
+    response.headers["Location"] = f"/api/v1/models/{model.id}"
+    return _model_view(model)
+
+
+@public.get("/models/{model_id}")
+@internal.get("/models/{model_id}")
+async def get_model(model_id: UUID, session: SessionDep) -> ModelView:
+    return _model_view(await service.get_model(session, model_id))
+
+
+@internal.post("/items/check", status_code=status.HTTP_204_NO_CONTENT)
+async def check_items(body: ItemsIn, session: SessionDep) -> None:
+    await service.check_items(session, body.items)
+
+
+@internal.post("/quotes")
+async def quote(body: QuoteRequest, session: SessionDep) -> dict[str, Any]:
+    return await service.quote(session, order_id=body.order_id, items=body.items)
+
+
+@internal.post("/reservations")
+async def reserve(body: ReservationRequest, session: SessionDep) -> dict[str, Any]:
+    return await production.reserve(session, order_id=body.order_id, due_date=body.due_date)
+
+
+@internal.delete("/reservations/{order_id}")
+async def release(order_id: UUID, session: SessionDep) -> dict[str, Any]:
+    released = await production.release(session, order_id=order_id)
+    return {"order_id": str(order_id), "released": released}
+
+
+@internal.post("/jobs")
+async def accept(body: JobRequest, session: SessionDep) -> dict[str, Any]:
+    return await production.accept(session, order_id=body.order_id)

@@ -1,0 +1,83 @@
+"""MES tables, in schema `mes`."""
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fabrika.core.db import schema_base
+
+Base = schema_base("mes")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class CatalogVersion(Base):
+    """The whole catalog, immutable per version: a change writes a new version, so caches
+    keyed by version can never serve an old price after the change."""
+
+    __tablename__ = "catalog_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[dict] = mapped_column(Json)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Model(Base):
+    """A customer's 3D model, measured on upload; identical files share one row."""
+
+    __tablename__ = "models"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    triangles: Mapped[int] = mapped_column(Integer)
+    volume_mm3: Mapped[float]
+    area_mm2: Mapped[float]
+    bbox_mm: Mapped[list] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ModelFile(Base):
+    __tablename__ = "model_files"
+
+    model_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Quote(Base):
+    """The quote given for an order; asking again returns the same quote."""
+
+    __tablename__ = "quotes"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    catalog_version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Reservation(Base):
+    """Machine time held for an order: held → consumed (accepted) or released."""
+
+    __tablename__ = "reservations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    machine_id: Mapped[str] = mapped_column(String(64), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class ProductionJob(Base):
+    __tablename__ = "production_jobs"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

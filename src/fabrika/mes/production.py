@@ -1,0 +1,124 @@
+"""MES use cases for capacity and production: reserve, release, accept. Session first."""
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fabrika.core.errors import Conflict, NotFound, Unprocessable
+from fabrika.mes.capacity import Demand, NoCapacity, Slot, plan_slots
+from fabrika.mes.models import ProductionJob, Quote, Reservation
+
+HELD, CONSUMED, RELEASED = "held", "consumed", "released"
+
+
+def demands_of(quote_document: dict[str, Any]) -> list[Demand]:
+    return [Demand(line["machine_id"], line["hours"]) for line in quote_document["lines"]]
+
+
+async def booked_until(session: AsyncSession, machine_ids: Sequence[str]) -> dict[str, dt.datetime]:
+    """When each machine's last live booking ends."""
+    rows = await session.execute(
+        select(Reservation.machine_id, func.max(Reservation.ends_at))
+        .where(Reservation.machine_id.in_(machine_ids), Reservation.status != RELEASED)
+        .group_by(Reservation.machine_id)
+    )
+    return {machine_id: ends_at for machine_id, ends_at in rows.all()}
+
+
+async def _lock_machines(session: AsyncSession, machine_ids: Sequence[str]) -> None:
+    # Transaction-scoped advisory locks in a fixed order: two orders booking the same
+    # machine serialise instead of both taking the same slot, and cannot deadlock.
+    for machine_id in sorted(set(machine_ids)):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"mes:{machine_id}"}
+        )
+
+
+def _slot_view(reservations: Sequence[Reservation | Slot]) -> list[dict[str, Any]]:
+    return [
+        {
+            "machine_id": r.machine_id,
+            "starts_at": r.starts_at.isoformat(),
+            "ends_at": r.ends_at.isoformat(),
+        }
+        for r in reservations
+    ]
+
+
+async def _reservations(session: AsyncSession, order_id: uuid.UUID) -> list[Reservation]:
+    rows = await session.execute(
+        select(Reservation).where(Reservation.order_id == order_id).order_by(Reservation.id)
+    )
+    return list(rows.scalars())
+
+
+async def reserve(
+    session: AsyncSession, *, order_id: uuid.UUID, due_date: dt.date | None
+) -> dict[str, Any]:
+    """Hold machine time for a quoted order; reserving again returns the same slots."""
+    existing = await _reservations(session, order_id)
+    if existing:
+        if any(r.status == RELEASED for r in existing):
+            raise Conflict(f"The reservation for order {order_id} was released already.")
+        return {"order_id": str(order_id), "slots": _slot_view(existing)}
+    quote = await session.get(Quote, order_id)
+    if quote is None:
+        raise NotFound(f"Order {order_id} has no quote to reserve capacity for.")
+    demands = demands_of(quote.document)
+    machine_ids = [d.machine_id for d in demands]
+    await _lock_machines(session, machine_ids)
+    try:
+        slots = plan_slots(
+            demands,
+            await booked_until(session, machine_ids),
+            now=dt.datetime.now(dt.UTC),
+            due_date=due_date,
+        )
+    except NoCapacity as exc:
+        raise Unprocessable(
+            str(exc), type="no-capacity", title="No capacity", code=exc.code
+        ) from exc
+    session.add_all(
+        Reservation(
+            order_id=order_id,
+            machine_id=s.machine_id,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            status=HELD,
+        )
+        for s in slots
+    )
+    await session.flush()
+    return {"order_id": str(order_id), "slots": _slot_view(slots)}
+
+
+async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
+    """Give back held machine time; releasing twice (or nothing) is fine."""
+    result = await session.execute(
+        update(Reservation)
+        .where(Reservation.order_id == order_id, Reservation.status == HELD)
+        .values(status=RELEASED)
+    )
+    return result.rowcount
+
+
+async def accept(session: AsyncSession, *, order_id: uuid.UUID) -> dict[str, Any]:
+    """Turn held machine time into a production job; accepting twice returns the same job."""
+    job = await session.get(ProductionJob, order_id)
+    if job is None:
+        held = [r for r in await _reservations(session, order_id) if r.status == HELD]
+        if not held:
+            raise Conflict(
+                f"Order {order_id} holds no machine time; reserve capacity before accepting.",
+                code="no_reservation",
+            )
+        for reservation in held:
+            reservation.status = CONSUMED
+        job = ProductionJob(order_id=order_id, status="queued")
+        session.add(job)
+        await session.flush()
+    return {"order_id": str(order_id), "status": job.status}

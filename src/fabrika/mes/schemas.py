@@ -1,0 +1,36 @@
+"""What crosses the wire to and from the MES."""
+
+import datetime as dt
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from fabrika.orders.schemas import Item
+
+
+class ModelView(BaseModel):
+    id: UUID
+    sha256: str
+    size_bytes: int
+    triangles: int
+    volume_mm3: float
+    area_mm2: float
+    bbox_mm: tuple[float, float, float]
+
+
+class ItemsIn(BaseModel):
+    items: list[Item] = Field(min_length=1, max_length=50)
+
+
+class QuoteRequest(BaseModel):
+    order_id: UUID
+    items: list[Item] = Field(min_length=1, max_length=50)
+
+
+class ReservationRequest(BaseModel):
+    order_id: UUID
+    due_date: dt.date | None = None
+
+
+class JobRequest(BaseModel):
+    order_id: UUID

@@ -1,0 +1,201 @@
+"""MES use cases for the catalog, uploaded models and quotes. Session first; flush only."""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fabrika.core.errors import NotFound, Problem, Unprocessable
+from fabrika.mes.catalog import Catalog, catalog_from_dict, catalog_to_dict
+from fabrika.mes.geometry import Measurements, ModelError, measure, parse_stl
+from fabrika.mes.models import CatalogVersion, Model, ModelFile, Quote
+from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
+from fabrika.mes.quotes import quote_document
+from fabrika.orders.schemas import Item
+
+
+async def current_catalog(session: AsyncSession) -> tuple[int, dict[str, Any]]:
+    """The newest catalog version and its document."""
+    row = (
+        await session.execute(
+            select(CatalogVersion).order_by(CatalogVersion.version.desc()).limit(1)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise Problem(
+            "The catalog is empty; run `fabrika seed`.", status=503, type="catalog-missing"
+        )
+    return row.version, row.document
+
+
+async def publish_catalog(session: AsyncSession, catalog: Catalog, *, note: str) -> int:
+    """Store `catalog` as the next version; readers switch to it when this commits."""
+    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
+    version = (latest or 0) + 1
+    session.add(CatalogVersion(version=version, document=catalog_to_dict(catalog), note=note))
+    await session.flush()
+    return version
+
+
+async def seed_catalog(session: AsyncSession, catalog: Catalog) -> int:
+    """Publish the demo catalog unless a catalog exists already."""
+    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
+    if latest is not None:
+        return latest
+    return await publish_catalog(session, catalog, note="demo catalog")
+
+
+def _problem_for_model(error: ModelError) -> Problem:
+    status = 413 if error.code == "too_many_triangles" else 422
+    return Problem(
+        str(error),
+        status=status,
+        type=f"model-{error.code.replace('_', '-')}",
+        title="The model cannot be used",
+        code=error.code,
+    )
+
+
+async def store_model(session: AsyncSession, data: bytes, *, max_triangles: int) -> Model:
+    """Measure an uploaded STL and keep it; uploading the same file again returns the same id."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = (await session.execute(select(Model).where(Model.sha256 == digest))).scalar()
+    if existing is not None:
+        return existing
+    try:
+        measurements = await asyncio.to_thread(_measure_stl, data, max_triangles)
+    except ModelError as exc:
+        raise _problem_for_model(exc) from exc
+    model_id = uuid.uuid4()
+    inserted = await session.execute(
+        insert(Model)
+        .values(
+            id=model_id,
+            sha256=digest,
+            size_bytes=len(data),
+            triangles=measurements.triangles,
+            volume_mm3=measurements.volume_mm3,
+            area_mm2=measurements.area_mm2,
+            bbox_mm=list(measurements.bbox_mm),
+        )
+        .on_conflict_do_nothing(index_elements=[Model.sha256])
+        .returning(Model.id)
+    )
+    if inserted.scalar_one_or_none() is not None:
+        session.add(ModelFile(model_id=model_id, data=data))
+        await session.flush()
+    return (await session.execute(select(Model).where(Model.sha256 == digest))).scalar_one()
+
+
+def _measure_stl(data: bytes, max_triangles: int) -> Measurements:
+    return measure(parse_stl(data, max_triangles=max_triangles))
+
+
+async def get_model(session: AsyncSession, model_id: uuid.UUID) -> Model:
+    model = await session.get(Model, model_id)
+    if model is None:
+        raise NotFound(f"There is no model {model_id}; upload it with POST /api/v1/models.")
+    return model
+
+
+async def _item_specs(session: AsyncSession, items: Sequence[Item]) -> list[ItemSpec]:
+    specs = []
+    for item in items:
+        if item.model_id is not None:
+            model = await get_model(session, item.model_id)
+            measurements = Measurements(
+                triangles=model.triangles,
+                volume_mm3=model.volume_mm3,
+                area_mm2=model.area_mm2,
+                bbox_mm=tuple(model.bbox_mm),
+            )
+        else:
+            assert item.dimensions_mm is not None
+            measurements = measurements_from_dimensions(*item.dimensions_mm)
+        specs.append(
+            ItemSpec(
+                material=item.material,
+                process=item.process,
+                quantity=item.quantity,
+                finish=item.finish,
+                measurements=measurements,
+            )
+        )
+    return specs
+
+
+def _refusal(error: QuoteRefused, index: int | None = None) -> Problem:
+    where = f"Item {index + 1}: " if index is not None else ""
+    return Unprocessable(
+        where + str(error),
+        type=f"quote-{error.code.replace('_', '-')}",
+        code=error.code,
+        title="The order cannot be made as specified",
+    )
+
+
+async def check_items(session: AsyncSession, items: Sequence[Item]) -> None:
+    """Refuse, before any saga starts, items whose material, process or model is unknown."""
+    _, document = await current_catalog(session)
+    catalog = catalog_from_dict(document)
+    errors = []
+    for index, item in enumerate(items):
+        error = _catalog_error(catalog, item)
+        if error:
+            errors.append({"pointer": f"/items/{index}", "detail": error})
+        if item.model_id is not None and await session.get(Model, item.model_id) is None:
+            errors.append({"pointer": f"/items/{index}/model_id", "detail": "unknown model"})
+    if errors:
+        summary = "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors[:5])
+        raise Unprocessable(
+            f"Some items cannot be made: {summary}.",
+            type="validation-error",
+            title="Invalid request",
+            errors=errors,
+        )
+
+
+def _catalog_error(catalog: Catalog, item: Item) -> str | None:
+    try:
+        process = catalog.process(item.process)
+    except KeyError:
+        known = ", ".join(p.id for p in catalog.processes)
+        return f"unknown process {item.process!r} (choose one of {known})"
+    if item.material not in process.materials:
+        return (
+            f"material {item.material!r} is not available for {process.id} "
+            f"(choose one of {', '.join(process.materials)})"
+        )
+    if item.finish not in process.finishes:
+        return f"finish {item.finish!r} is not offered for {process.id}"
+    return None
+
+
+async def quote(
+    session: AsyncSession, *, order_id: uuid.UUID, items: Sequence[Item]
+) -> dict[str, Any]:
+    """Price an order; asking again for the same order returns the stored quote."""
+    stored = await session.get(Quote, order_id)
+    if stored is not None:
+        return stored.document
+    version, document = await current_catalog(session)
+    catalog = catalog_from_dict(document)
+    specs = await _item_specs(session, items)
+    try:
+        result = await asyncio.to_thread(quote_order, catalog, specs)
+    except QuoteRefused as exc:
+        raise _refusal(exc) from exc
+    quote_doc = quote_document(result, specs, catalog_version=version)
+    await session.execute(
+        insert(Quote)
+        .values(order_id=order_id, catalog_version=version, document=quote_doc)
+        .on_conflict_do_nothing(index_elements=[Quote.order_id])
+    )
+    stored = await session.get(Quote, order_id, populate_existing=True)
+    assert stored is not None
+    return stored.document

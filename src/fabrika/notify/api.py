@@ -1,0 +1,26 @@
+"""Notify's internal API (/notify/) and the operators' mailbox (/api/v1/mailbox)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from fabrika.core.db import SessionDep
+from fabrika.notify import service
+from fabrika.notify.schemas import DeliveryView, EmailRequest, MailboxEntry
+
+router = APIRouter()
+
+
+@router.post("/notify/v1/emails")
+async def send_email(body: EmailRequest, session: SessionDep, request: Request) -> DeliveryView:
+    return await service.send_email(session, request=body, settings=request.app.state.settings)
+
+
+@router.get("/api/v1/mailbox")
+async def mailbox(
+    session: SessionDep,
+    to: Annotated[str | None, Query(max_length=320)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[MailboxEntry]:
+    """Messages caught by the development SMTP sink, oldest first."""
+    return await service.list_mailbox(session, to=to, limit=limit)

@@ -1,0 +1,27 @@
+"""What other services send to the notify service."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+
+class EmailRequest(BaseModel):
+    key: str = Field(min_length=1, max_length=200, description="Idempotency key, e.g. order:event")
+    to: EmailStr
+    language: Literal["ru", "en"] = "en"
+    event: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = {}
+
+
+class DeliveryView(BaseModel):
+    key: str
+    status: str
+    subject: str
+
+
+class MailboxEntry(BaseModel):
+    to: str
+    subject: str
+    body: str
+    at: dt.datetime

@@ -1,0 +1,67 @@
+"""How the shop and B2B entries start order sagas and pass customers' decisions to them."""
+
+import asyncio
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from dbos import DBOSClient, EnqueueOptions
+from fastapi import FastAPI
+
+from fabrika.orders.schemas import Submission
+
+QUEUE_NAME = "orders"
+WORKFLOW_NAME = "order_saga"
+DECISION_TOPIC = "decision"
+Decision = Literal["confirm", "cancel"]
+
+
+def workflow_id_of(order_id: UUID) -> str:
+    """One saga per order: starting it twice attaches to the first."""
+    return f"order-{order_id}"
+
+
+class OrderSagaClient:
+    """Talks to the saga workers through DBOS's system tables, never directly."""
+
+    def __init__(self, dbos: DBOSClient, *, application_version: str) -> None:
+        self.dbos = dbos
+        self.application_version = application_version
+
+    async def start(self, submission: Submission) -> None:
+        options: EnqueueOptions = {
+            "queue_name": QUEUE_NAME,
+            "workflow_name": WORKFLOW_NAME,
+            "workflow_id": workflow_id_of(submission.order_id),
+            "app_version": self.application_version,
+        }
+        await self.dbos.enqueue_async(options, submission.model_dump(mode="json"))
+
+    async def decide(self, order_id: UUID, decision: Decision) -> None:
+        await self.dbos.send_async(
+            workflow_id_of(order_id), {"decision": decision}, topic=DECISION_TOPIC
+        )
+
+    async def submitted_at(self, order_id: UUID) -> dt.datetime | None:
+        """When the saga was started, or None if there is no saga for this order."""
+        statuses = await self.dbos.list_workflows_async(
+            workflow_ids=[workflow_id_of(order_id)], load_input=False, load_output=False
+        )
+        if not statuses:
+            return None
+        return dt.datetime.fromtimestamp(statuses[0].created_at / 1000, dt.UTC)
+
+
+def connect(system_database_url: str) -> DBOSClient:
+    return DBOSClient(system_database_url=system_database_url, application_name="fabrika")
+
+
+async def open_saga_client(app: FastAPI) -> None:
+    """Lifespan hook: give an entry service (shop, b2b) its saga client."""
+    settings = app.state.settings
+    dbos = await asyncio.to_thread(connect, settings.dbos_url)
+    app.state.sagas = OrderSagaClient(dbos, application_version=settings.application_version)
+
+
+async def close_saga_client(app: FastAPI) -> None:
+    await asyncio.to_thread(app.state.sagas.dbos.destroy)

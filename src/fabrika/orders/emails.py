@@ -1,0 +1,53 @@
+"""What the customer is told at each status: the notify request for that email. Pure."""
+
+from typing import Any
+
+from fabrika.core.settings import get_settings
+from fabrika.orders.schemas import OrderStatus, Submission
+
+
+def order_ref(order_id: str) -> str:
+    """The short order number customers quote: the first 8 hex digits of the id."""
+    return order_id.replace("-", "")[:8].upper()
+
+
+def status_url(order: Submission) -> str:
+    settings = get_settings()
+    if order.channel == "b2b":
+        return f"http://{settings.host}:{settings.b2b_port}/v1/orders/{order.order_id}"
+    return f"{settings.shop_url}/api/v1/orders/{order.order_id}"
+
+
+def email_for(
+    order: Submission,
+    status: OrderStatus,
+    *,
+    price: dict[str, Any],
+    quote: dict | None = None,
+    deadline: str | None = None,
+    reason: str | None = None,
+    reason_code: str | None = None,
+) -> dict[str, Any]:
+    """The notify request (recipient, language, event, parameters) for one status email."""
+    url = status_url(order)
+    params: dict[str, Any] = {
+        "name": order.customer.name,
+        "order_ref": order_ref(str(order.order_id)),
+        "status_url": url,
+        "confirm_url": f"{url}/confirm",
+        "price": f"{price['price']:.2f}" if price else "",
+        "currency": price.get("currency", ""),
+        "ready_by": (quote or {}).get("ready_by"),
+        "lines": [line["summary"] for line in (quote or {}).get("lines", [])],
+        "deadline": deadline[:16].replace("T", " ") + " UTC" if deadline else "",
+    }
+    if status == OrderStatus.CANCELLED:
+        params["reason"] = reason or ""
+        params["reason_code"] = reason_code
+        params["charged_nothing"] = True
+    return {
+        "to": str(order.customer.email),
+        "language": order.customer.language,
+        "event": status.value.lower(),
+        "params": params,
+    }

@@ -1,0 +1,95 @@
+"""What crosses the wire about orders: the submission, its items and the public view."""
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+
+class OrderStatus(StrEnum):
+    NEW = "NEW"
+    REGISTERED = "REGISTERED"
+    QUOTED = "QUOTED"
+    CONFIRMED = "CONFIRMED"
+    RESERVED = "RESERVED"
+    ACCEPTED = "ACCEPTED"
+    CANCELLED = "CANCELLED"
+
+
+TERMINAL = frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED})
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    language: Literal["ru", "en"] = "en"
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    material: str = Field(min_length=1, max_length=64)
+    process: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    finish: str = Field("none", min_length=1, max_length=64)
+    model_id: UUID | None = None
+    dimensions_mm: tuple[float, float, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_geometry(self) -> Self:
+        if (self.model_id is None) == (self.dimensions_mm is None):
+            raise ValueError("give either model_id (an uploaded STL) or dimensions_mm, not both")
+        if self.dimensions_mm is not None and not all(0 < d <= 5000 for d in self.dimensions_mm):
+            raise ValueError("dimensions_mm must be three sizes between 0 and 5000 mm")
+        return self
+
+
+class OrderIn(BaseModel):
+    """An order as a customer submits it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer: Customer
+    items: list[Item] = Field(min_length=1, max_length=50)
+    due_date: dt.date | None = None
+
+
+class Submission(BaseModel):
+    """Everything the saga needs, fixed when the order is submitted."""
+
+    order_id: UUID
+    channel: Literal["shop", "b2b"]
+    customer: Customer
+    items: list[Item]
+    due_date: dt.date | None = None
+    submitted_at: dt.datetime
+    account_id: UUID | None = None
+    price_limit: float | None = None
+
+
+class HistoryEntry(BaseModel):
+    status: OrderStatus
+    at: dt.datetime
+    reason: str | None = None
+
+
+class OrderView(BaseModel):
+    """An order as its customer sees it."""
+
+    id: UUID
+    status: OrderStatus
+    channel: str
+    history: list[HistoryEntry]
+    items: list[dict]
+    due_date: dt.date | None = None
+    price: float | None = None
+    currency: str | None = None
+    quote: dict | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    account_id: UUID | None = None
+    customer_email: str | None = None

@@ -1,0 +1,1 @@
+"""`fabrika up`: the processes of the platform, their instances and supervision."""

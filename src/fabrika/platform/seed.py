@@ -1,0 +1,40 @@
+"""Demo data for `fabrika up`: the demo catalog and a B2B account with a known key."""
+
+import secrets
+from decimal import Decimal
+
+from fabrika.core.db import create_engine, create_sessions
+from fabrika.core.settings import Settings
+from fabrika.crm.service import create_account
+from fabrika.mes.catalog import DEMO_CATALOG_PATH, load_catalog
+from fabrika.mes.service import seed_catalog
+
+DEMO_ACCOUNT = {"name": "Demo Robotics GmbH", "email": "purchasing@demo-robotics.example"}
+DEMO_PRICE_LIMIT = Decimal("5000.00")
+
+
+def demo_b2b_key(settings: Settings) -> str:
+    """FABRIKA_DEMO_B2B_KEY if set; otherwise one generated once and kept in the run dir."""
+    if settings.demo_b2b_key:
+        return settings.demo_b2b_key
+    path = settings.run_dir / "demo_b2b_key"
+    if not path.exists():
+        settings.run_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text("fab_" + secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+async def seed_demo_data(settings: Settings) -> dict[str, str]:
+    """Load the demo catalog (if none) and upsert the demo account. Safe to repeat."""
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    key = demo_b2b_key(settings)
+    try:
+        async with create_sessions(engine)() as session, session.begin():
+            version = await seed_catalog(session, load_catalog(DEMO_CATALOG_PATH))
+            account_id = await create_account(
+                session, api_key=key, price_limit=DEMO_PRICE_LIMIT, **DEMO_ACCOUNT
+            )
+    finally:
+        await engine.dispose()
+    return {"b2b_key": key, "b2b_account": str(account_id), "catalog_version": str(version)}

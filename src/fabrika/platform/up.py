@@ -1,0 +1,145 @@
+"""`fabrika up`: migrate, seed, render the gateway, start every process, stop them all."""
+
+import asyncio
+import signal
+from collections.abc import Mapping
+
+import structlog
+
+from fabrika.core.settings import Settings
+from fabrika.gateway.haproxy import Server, render_haproxy_config
+from fabrika.gateway.routing import load_routing_table
+from fabrika.platform.database import ensure_database
+from fabrika.platform.processes import Child, Supervisor, python_command
+from fabrika.platform.seed import seed_demo_data
+from fabrika.platform.topology import Instance, plan_instances
+
+log = structlog.get_logger()
+
+
+def gateway_ports(settings: Settings) -> dict[str, int]:
+    return {
+        "shop": settings.shop_port,
+        "b2b": settings.b2b_port,
+        "ops": settings.ops_port,
+        "internal": settings.internal_port,
+    }
+
+
+def write_gateway_config(settings: Settings, instances: list[Instance]) -> str:
+    servers: dict[str, list[Server]] = {}
+    for instance in instances:
+        servers.setdefault(instance.service, []).append(
+            Server(instance.name, settings.host, instance.port)
+        )
+    config = render_haproxy_config(
+        load_routing_table(),
+        ports=gateway_ports(settings),
+        stats_port=settings.stats_port,
+        servers=servers,
+        runtime_socket=(settings.run_dir / "haproxy.sock").resolve(),
+    )
+    path = (settings.run_dir / "haproxy.cfg").resolve()
+    path.write_text(config)
+    return str(path)
+
+
+def service_child(settings: Settings, instance: Instance) -> Child:
+    args = ["serve", instance.service, "--port", str(instance.port)]
+    env = {"FABRIKA_EXECUTOR_ID": instance.name} if instance.service == "saga" else {}
+    return Child(
+        instance.name,
+        python_command(*args),
+        env=env,
+        ready_url=f"http://{settings.host}:{instance.port}/readyz",
+    )
+
+
+async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
+    """Start the platform and keep it running until SIGINT or SIGTERM."""
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    await ensure_database(settings)
+    await asyncio.to_thread(_migrate, settings)
+    credentials = await seed_demo_data(settings)
+
+    instances = plan_instances(scale, settings.service_port_base)
+    supervisor = Supervisor(settings.run_dir / "logs")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await supervisor.start(Child("mailsink", python_command("mailsink")))
+        services = [await supervisor.start(service_child(settings, i)) for i in instances]
+        config = write_gateway_config(settings, instances)
+        gateway = await supervisor.start(
+            Child(
+                "gateway",
+                ["haproxy", "-W", "-db", "-f", config],
+                ready_url=f"http://{settings.host}:{settings.stats_port}/metrics",
+            )
+        )
+        await _wait_ready_or_stop(supervisor, [*services, gateway], stop)
+        if not stop.is_set():
+            _announce(settings, instances, credentials)
+            await _watch(supervisor, stop)
+    finally:
+        log.info("stopping the platform")
+        await supervisor.stop_all()
+        log.info("platform stopped")
+
+
+def _migrate(settings: Settings) -> None:
+    from fabrika.core.migrations import migrate_all
+
+    migrate_all(settings)
+
+
+async def _wait_ready_or_stop(
+    supervisor: Supervisor, children: list[Child], stop: asyncio.Event
+) -> None:
+    ready = asyncio.create_task(supervisor.wait_ready(children, timeout_s=90))
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if ready in done:
+        stopping.cancel()
+        ready.result()
+    else:
+        ready.cancel()
+
+
+async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
+    """Run until asked to stop; a child that dies is reported, not silently ignored."""
+    reported: set[str] = set()
+    while not stop.is_set():
+        for child in supervisor.exited():
+            if child.name not in reported:
+                reported.add(child.name)
+                log.error("process exited", process=child.name, code=child.process.returncode)
+        try:
+            await asyncio.wait_for(stop.wait(), 1.0)
+        except TimeoutError:
+            pass
+
+
+def _announce(
+    settings: Settings, instances: list[Instance], credentials: Mapping[str, str]
+) -> None:
+    host = settings.host
+    counts: dict[str, int] = {}
+    for instance in instances:
+        counts[instance.service] = counts.get(instance.service, 0) + 1
+    lines = [
+        "",
+        "Fabrika is running.",
+        f"  shop entry       http://{host}:{settings.shop_port}/api/v1/catalog",
+        f"  B2B entry        http://{host}:{settings.b2b_port}/v1/orders",
+        f"  operators' entry http://{host}:{settings.ops_port}/api/v1/mailbox",
+        f"  gateway metrics  http://{host}:{settings.stats_port}/metrics",
+        "  instances        " + ", ".join(f"{s}×{n}" for s, n in counts.items()),
+        f"  demo B2B key     {credentials['b2b_key']}   (account {credentials['b2b_account']})",
+        f"  logs             {settings.run_dir.resolve() / 'logs'}",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

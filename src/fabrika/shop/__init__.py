@@ -1,0 +1,1 @@
+"""The shop: customers' order API (B2C) on the shop entry."""

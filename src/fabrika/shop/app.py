@@ -1,0 +1,17 @@
+"""The shop service's ASGI app."""
+
+from fastapi import FastAPI
+
+from fabrika.core.app import create_app
+from fabrika.orders.client import close_saga_client, open_saga_client
+from fabrika.shop.api import router
+
+
+def build() -> FastAPI:
+    return create_app(
+        "shop",
+        routers=[router],
+        uses_db=False,
+        on_startup=open_saga_client,
+        on_shutdown=close_saga_client,
+    )
