@@ -1,1 +1,1 @@
-"""What every Fabrika service shares: settings, logs, telemetry, storage, errors, the app factory."""
+"""What every Fabrika service shares: settings, logs, telemetry, storage, errors, app factory."""

@@ -51,7 +51,7 @@ class ModelFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class Quote(Base):
+class StoredQuote(Base):
     """The quote given for an order; asking again returns the same quote."""
 
     __tablename__ = "quotes"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.errors import Conflict, NotFound, Unprocessable
 from fabrika.mes.capacity import Demand, NoCapacity, Slot, plan_slots
-from fabrika.mes.models import ProductionJob, Quote, Reservation
+from fabrika.mes.models import ProductionJob, Reservation, StoredQuote
 
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
 
@@ -65,7 +65,7 @@ async def reserve(
         if any(r.status == RELEASED for r in existing):
             raise Conflict(f"The reservation for order {order_id} was released already.")
         return {"order_id": str(order_id), "slots": _slot_view(existing)}
-    quote = await session.get(Quote, order_id)
+    quote = await session.get(StoredQuote, order_id)
     if quote is None:
         raise NotFound(f"Order {order_id} has no quote to reserve capacity for.")
     demands = demands_of(quote.document)

@@ -1,6 +1,7 @@
 """MES use cases for the catalog, uploaded models and quotes. Session first; flush only."""
 
 import asyncio
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -11,10 +12,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.errors import NotFound, Problem, Unprocessable
+from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog, catalog_from_dict, catalog_to_dict
 from fabrika.mes.geometry import Measurements, ModelError, measure, parse_stl
-from fabrika.mes.models import CatalogVersion, Model, ModelFile, Quote
-from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
+from fabrika.mes.models import CatalogVersion, Model, ModelFile, StoredQuote
+from fabrika.mes.pricing import (
+    ItemSpec,
+    Quote,
+    QuoteRefused,
+    measurements_from_dimensions,
+    quote_order,
+)
+from fabrika.mes.production import booked_until
 from fabrika.mes.quotes import quote_document
 from fabrika.orders.schemas import Item
 
@@ -129,6 +138,14 @@ async def _item_specs(session: AsyncSession, items: Sequence[Item]) -> list[Item
     return specs
 
 
+async def estimate_ready_by(session: AsyncSession, quote: Quote) -> dt.date:
+    """Lead time from free capacity: when the order would be ready if booked now."""
+    demands = [Demand(line.machine_id, line.production_hours) for line in quote.lines]
+    booked = await booked_until(session, [d.machine_id for d in demands])
+    slots = plan_slots(demands, booked, now=dt.datetime.now(dt.UTC), due_date=None)
+    return ready_date(max(s.ends_at for s in slots), handling_days=1)
+
+
 def _refusal(error: QuoteRefused, index: int | None = None) -> Problem:
     where = f"Item {index + 1}: " if index is not None else ""
     return Unprocessable(
@@ -180,7 +197,7 @@ async def quote(
     session: AsyncSession, *, order_id: uuid.UUID, items: Sequence[Item]
 ) -> dict[str, Any]:
     """Price an order; asking again for the same order returns the stored quote."""
-    stored = await session.get(Quote, order_id)
+    stored = await session.get(StoredQuote, order_id)
     if stored is not None:
         return stored.document
     version, document = await current_catalog(session)
@@ -190,12 +207,13 @@ async def quote(
         result = await asyncio.to_thread(quote_order, catalog, specs)
     except QuoteRefused as exc:
         raise _refusal(exc) from exc
-    quote_doc = quote_document(result, specs, catalog_version=version)
+    ready_by = await estimate_ready_by(session, result)
+    quote_doc = quote_document(catalog, result, specs, catalog_version=version, ready_by=ready_by)
     await session.execute(
-        insert(Quote)
+        insert(StoredQuote)
         .values(order_id=order_id, catalog_version=version, document=quote_doc)
-        .on_conflict_do_nothing(index_elements=[Quote.order_id])
+        .on_conflict_do_nothing(index_elements=[StoredQuote.order_id])
     )
-    stored = await session.get(Quote, order_id, populate_existing=True)
+    stored = await session.get(StoredQuote, order_id, populate_existing=True)
     assert stored is not None
     return stored.document

@@ -68,7 +68,7 @@ async def send_email(
     delivery.sent_at = dt.datetime.now(dt.UTC)
     await session.flush()
     DELIVERIES.labels("email", "sent").inc()
-    log.info("email sent", key=request.key, event=request.event)
+    log.info("email sent", key=request.key, template=request.event)
     return DeliveryView(key=delivery.key, status=delivery.status, subject=delivery.subject)
 
 

@@ -36,12 +36,14 @@ def python_command(*args: str) -> list[str]:
 class Supervisor:
     """Starts children, waits for them to be ready, and stops every one it started."""
 
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
+    def __init__(self, run_dir: Path) -> None:
+        self.log_dir = run_dir / "logs"
+        self.pid_dir = run_dir / "pids"
         self.children: list[Child] = []
 
     async def start(self, child: Child) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{child.name}.log", "ab") as logfile:
             child.process = await asyncio.create_subprocess_exec(
                 *child.argv,
@@ -52,6 +54,7 @@ class Supervisor:
                 start_new_session=True,
             )
         self.children.append(child)
+        (self.pid_dir / f"{child.name}.pid").write_text(str(child.pid))
         log.info("started", process=child.name, pid=child.pid)
         return child
 
@@ -84,15 +87,15 @@ class Supervisor:
     async def stop(self, child: Child, timeout_s: float = 15.0) -> None:
         """SIGTERM, a bounded wait for a graceful exit, then SIGKILL."""
         process = child.process
-        if process is None or process.returncode is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), timeout_s)
-        except TimeoutError:
-            log.warning("did not stop in time, killing", process=child.name, pid=child.pid)
-            process.kill()
-            await process.wait()
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout_s)
+            except TimeoutError:
+                log.warning("did not stop in time, killing", process=child.name, pid=child.pid)
+                process.kill()
+                await process.wait()
+        (self.pid_dir / f"{child.name}.pid").unlink(missing_ok=True)
 
     async def stop_all(self) -> None:
         """Stop every child at once; each gets its own bounded grace period."""

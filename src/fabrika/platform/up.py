@@ -1,6 +1,8 @@
 """`fabrika up`: migrate, seed, render the gateway, start every process, stop them all."""
 
 import asyncio
+import contextlib
+import shutil
 import signal
 from collections.abc import Mapping
 
@@ -63,7 +65,7 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
     credentials = await seed_demo_data(settings)
 
     instances = plan_instances(scale, settings.service_port_base)
-    supervisor = Supervisor(settings.run_dir / "logs")
+    supervisor = Supervisor(settings.run_dir)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,7 +77,7 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
         gateway = await supervisor.start(
             Child(
                 "gateway",
-                ["haproxy", "-W", "-db", "-f", config],
+                [haproxy_binary(), "-W", "-db", "-f", config],
                 ready_url=f"http://{settings.host}:{settings.stats_port}/metrics",
             )
         )
@@ -87,6 +89,11 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
         log.info("stopping the platform")
         await supervisor.stop_all()
         log.info("platform stopped")
+
+
+def haproxy_binary() -> str:
+    """Debian installs HAProxy in /usr/sbin, which is not on every user's PATH."""
+    return shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 
 def _migrate(settings: Settings) -> None:
@@ -116,10 +123,8 @@ async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
             if child.name not in reported:
                 reported.add(child.name)
                 log.error("process exited", process=child.name, code=child.process.returncode)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
-        except TimeoutError:
-            pass
 
 
 def _announce(

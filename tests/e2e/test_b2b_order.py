@@ -1,0 +1,79 @@
+"""The minimal B2B entry: API-key orders that confirm themselves under the account's limit."""
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) -> None:
+    auth = {"Authorization": f"Bearer {platform.b2b_key}"}
+    order = {
+        "items": [
+            {"material": "petg", "process": "fdm", "quantity": 2, "dimensions_mm": [30, 30, 30]}
+        ]
+    }
+    with httpx.Client(timeout=30) as http:
+        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        assert response.status_code == 202, response.text
+        status_url = platform.b2b + response.json()["status_url"]
+        accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+    assert accepted["status"] == "ACCEPTED", accepted
+
+
+def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> None:
+    auth = {"Authorization": f"Bearer {platform.b2b_key}"}
+    order = {
+        "items": [
+            {
+                "material": "pa12",
+                "process": "sls",
+                "quantity": 500,
+                "dimensions_mm": [300, 300, 300],
+            }
+        ]
+    }
+    with httpx.Client(timeout=30) as http:
+        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        status_url = platform.b2b + response.json()["status_url"]
+        cancelled = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+    assert cancelled["status"] == "CANCELLED"
+    assert cancelled["reason_code"] == "over_price_limit"
+
+
+def test_a_missing_or_wrong_key_is_unauthorized(platform) -> None:
+    order = {
+        "items": [
+            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
+        ]
+    }
+    with httpx.Client(timeout=30) as http:
+        missing = http.post(f"{platform.b2b}/v1/orders", json=order)
+        wrong = http.post(
+            f"{platform.b2b}/v1/orders",
+            json=order,
+            headers={"Authorization": "Bearer fab_not-a-key-at-all"},
+        )
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.headers["www-authenticate"] == "Bearer"
+
+
+def test_another_accounts_order_is_not_visible(platform) -> None:
+    with httpx.Client(timeout=30) as http:
+        response = http.get(
+            f"{platform.b2b}/v1/orders/{uuid.uuid4()}",
+            headers={"Authorization": f"Bearer {platform.b2b_key}"},
+        )
+    assert response.status_code == 404
+
+
+def test_shop_routes_are_not_reachable_on_the_b2b_entry(platform) -> None:
+    with httpx.Client(timeout=30) as http:
+        response = http.get(f"{platform.b2b}/api/v1/catalog")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,150 @@
+"""The MES against the real Postgres: models, catalog, quotes, capacity and jobs."""
+
+import datetime as dt
+import struct
+import uuid
+
+import pytest
+
+from fabrika.mes.app import build
+from fabrika.mes.geometry import box_mesh, to_ascii_stl, to_binary_stl
+
+pytestmark = pytest.mark.usefixtures("database")
+STL = {"Content-Type": "model/stl"}
+
+
+@pytest.fixture
+async def mes(serve):
+    async with serve(build()) as client:
+        yield client
+
+
+def item(**overrides) -> dict:
+    return {
+        "material": "pla",
+        "process": "fdm",
+        "quantity": 2,
+        "dimensions_mm": [20, 20, 20],
+        **overrides,
+    }
+
+
+async def test_an_uploaded_model_is_measured(mes) -> None:
+    response = await mes.post(
+        "/api/v1/models", content=to_binary_stl(box_mesh(10, 20, 30)), headers=STL
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["triangles"] == 12
+    assert body["volume_mm3"] == pytest.approx(6000)
+    assert body["area_mm2"] == pytest.approx(2 * (200 + 600 + 300))
+    assert sorted(body["bbox_mm"]) == pytest.approx([10, 20, 30])
+
+
+async def test_the_same_file_uploaded_twice_is_one_model(mes) -> None:
+    data = to_ascii_stl(box_mesh(11, 12, 13))
+    first = (await mes.post("/api/v1/models", content=data, headers=STL)).json()
+    second = (await mes.post("/api/v1/models", content=data, headers=STL)).json()
+    assert first["id"] == second["id"]
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"this is not a model at all, just text " * 10, "not_stl"),
+        (b"\0" * 80 + struct.pack("<I", 1000) + b"\0" * 100, "truncated"),
+        (b"\0" * 80 + struct.pack("<I", 1) + b"\0" * 500, "triangle_count_mismatch"),
+    ],
+)
+async def test_a_bad_model_is_a_problem_naming_what_is_wrong(mes, data: bytes, code: str) -> None:
+    response = await mes.post("/api/v1/models", content=data, headers=STL)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code
+
+
+async def test_a_model_over_the_size_limit_is_refused_with_413(mes, settings) -> None:
+    oversized = b"\0" * (settings.max_model_bytes + 1)
+    response = await mes.post("/api/v1/models", content=oversized, headers=STL)
+    assert response.status_code == 413
+
+
+async def test_a_model_sent_as_json_is_refused_with_415(mes) -> None:
+    response = await mes.post("/api/v1/models", json={"model": "cube"})
+    assert response.status_code == 415
+
+
+async def test_a_quote_prices_every_line_and_is_stable_per_order(mes) -> None:
+    order_id = str(uuid.uuid4())
+    body = {"order_id": order_id, "items": [item(), item(material="petg", quantity=20)]}
+    first = await mes.post("/mes/v1/quotes", json=body)
+    assert first.status_code == 200, first.text
+    quote = first.json()
+    assert len(quote["lines"]) == 2 and quote["total"] > 0
+    assert quote["total"] == pytest.approx(sum(line["line_total"] for line in quote["lines"]))
+    again = (await mes.post("/mes/v1/quotes", json=body)).json()
+    assert again == quote
+
+
+async def test_a_part_larger_than_every_machine_is_refused(mes) -> None:
+    body = {
+        "order_id": str(uuid.uuid4()),
+        "items": [item(process="sla", material="standard-resin", dimensions_mm=[900, 900, 900])],
+    }
+    response = await mes.post("/mes/v1/quotes", json=body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "no_machine_fits"
+
+
+async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
+    order_id = str(uuid.uuid4())
+    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [item()]})
+    first = (await mes.post("/mes/v1/reservations", json={"order_id": order_id})).json()
+    again = (await mes.post("/mes/v1/reservations", json={"order_id": order_id})).json()
+    assert first == again and first["slots"]
+    job = await mes.post("/mes/v1/jobs", json={"order_id": order_id})
+    assert job.status_code == 200 and job.json()["status"] == "queued"
+    assert (await mes.post("/mes/v1/jobs", json={"order_id": order_id})).json() == job.json()
+    released = await mes.delete(f"/mes/v1/reservations/{order_id}")
+    assert released.json()["released"] == 0
+
+
+async def test_a_released_reservation_frees_the_machine(mes) -> None:
+    order_id = str(uuid.uuid4())
+    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [item()]})
+    await mes.post("/mes/v1/reservations", json={"order_id": order_id})
+    assert (await mes.delete(f"/mes/v1/reservations/{order_id}")).json()["released"] >= 1
+    accept = await mes.post("/mes/v1/jobs", json={"order_id": order_id})
+    assert accept.status_code == 409
+
+
+async def test_a_due_date_that_cannot_be_met_is_refused(mes) -> None:
+    order_id = str(uuid.uuid4())
+    big_run = item(quantity=5000, dimensions_mm=[150, 150, 150])
+    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [big_run]})
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    response = await mes.post(
+        "/mes/v1/reservations", json={"order_id": order_id, "due_date": tomorrow}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "no_capacity"
+
+
+async def test_items_the_catalog_cannot_make_are_listed(mes) -> None:
+    body = {
+        "items": [
+            item(material="unobtainium"),
+            item(model_id=str(uuid.uuid4()), dimensions_mm=None),
+        ]
+    }
+    response = await mes.post("/mes/v1/items/check", json=body)
+    assert response.status_code == 422
+    pointers = [e["pointer"] for e in response.json()["errors"]]
+    assert pointers == ["/items/0", "/items/1/model_id"]
+
+
+async def test_the_catalog_carries_its_version(mes) -> None:
+    catalog = (await mes.get("/api/v1/catalog")).json()
+    assert catalog["version"] >= 1
+    assert {"materials", "processes", "finishes"} <= set(catalog)
