@@ -37,8 +37,8 @@ def settings():
 @pytest.fixture(scope="session")
 async def database(settings) -> AsyncIterator[str]:
     """This run's database, migrated and seeded once, dropped at the end."""
-    from fabrika.core.migrations import migrate_all
     from fabrika.platform.database import drop_database, ensure_database
+    from fabrika.platform.migrate import migrate_all
     from fabrika.platform.seed import seed_demo_data
 
     await ensure_database(settings)

@@ -42,8 +42,8 @@ def _up(args: argparse.Namespace) -> None:
 
 
 def _migrate(_: argparse.Namespace) -> None:
-    from fabrika.core.migrations import migrate_all
     from fabrika.platform.database import ensure_database
+    from fabrika.platform.migrate import migrate_all
 
     asyncio.run(ensure_database(get_settings()))
     migrate_all(get_settings())

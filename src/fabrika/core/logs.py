@@ -54,5 +54,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # DBOS installs its own plain-text console handler; send its records through ours.
+    dbos = logging.getLogger("dbos")
+    dbos.handlers[:] = [handler]
+    dbos.propagate = False
     # uvicorn's access log duplicates the gateway's JSON access log.
     logging.getLogger("uvicorn.access").disabled = True

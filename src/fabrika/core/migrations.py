@@ -1,19 +1,16 @@
 """Alembic, one history per service: each service migrates only its own schema and keeps its
-version table there. `fabrika migrate` runs them all, then creates DBOS's system tables."""
+version table there."""
 
 import asyncio
 from importlib import resources
 
-from alembic import command, context
+from alembic import context
 from alembic.config import Config
-from dbos import DBOS
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from fabrika.core.settings import Settings
-
-SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify")
 
 
 def alembic_config(service: str, settings: Settings) -> Config:
@@ -23,13 +20,6 @@ def alembic_config(service: str, settings: Settings) -> Config:
     config.set_main_option("sqlalchemy.url", settings.sqlalchemy_url)
     config.attributes["schema"] = service
     return config
-
-
-def migrate_all(settings: Settings) -> None:
-    """Bring every service schema and the DBOS system tables up to date."""
-    for service in SERVICES_WITH_SCHEMAS:
-        command.upgrade(alembic_config(service, settings), "head")
-    DBOS.migrate(settings.dbos_url, schema="dbos")
 
 
 def run_env(metadata: MetaData) -> None:

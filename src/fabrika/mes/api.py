@@ -1,13 +1,14 @@
 """The MES API: public catalog and model upload (shop entry), internal planning (/mes/)."""
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import Problem
 from fabrika.mes import production, service
+from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.models import Model
 from fabrika.mes.schemas import ItemsIn, JobRequest, ModelView, QuoteRequest, ReservationRequest
 
@@ -23,12 +24,32 @@ STL_TYPES = {
 BYTES_PER_TRIANGLE = 50
 
 
+def get_store(request: Request) -> CatalogStore:
+    return request.app.state.catalog
+
+
+StoreDep = Annotated[CatalogStore, Depends(get_store)]
+
+
 @public.get("/catalog")
 @internal.get("/catalog")
-async def get_catalog(session: SessionDep) -> dict[str, Any]:
-    """Materials, processes with their machines and materials, finishes, quantity breaks."""
-    version, document = await service.current_catalog(session)
-    return {"version": version, **document}
+async def get_catalog(request: Request, store: StoreDep) -> Response:
+    """Materials, processes with their machines and materials, finishes, quantity breaks.
+
+    Revalidate with `If-None-Match`: an unchanged catalog answers 304 without a body.
+    """
+    version = await store.current_version()
+    etag = f'"catalog-{version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)
+    body = await store.document_json(version)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return tags | ({f'"{t}"' for t in tags} if "*" in tags else set())
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -90,13 +111,17 @@ async def get_model(model_id: UUID, session: SessionDep) -> ModelView:
 
 
 @internal.post("/items/check", status_code=status.HTTP_204_NO_CONTENT)
-async def check_items(body: ItemsIn, session: SessionDep) -> None:
-    await service.check_items(session, body.items)
+async def check_items(body: ItemsIn, session: SessionDep, store: StoreDep) -> None:
+    _, catalog = await store.current()
+    await service.check_items(session, catalog, body.items)
 
 
 @internal.post("/quotes")
-async def quote(body: QuoteRequest, session: SessionDep) -> dict[str, Any]:
-    return await service.quote(session, order_id=body.order_id, items=body.items)
+async def quote(body: QuoteRequest, session: SessionDep, store: StoreDep) -> dict[str, Any]:
+    version, catalog = await store.current()
+    return await service.quote(
+        session, order_id=body.order_id, items=body.items, catalog=catalog, version=version
+    )
 
 
 @internal.post("/reservations")

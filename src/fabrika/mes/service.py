@@ -7,15 +7,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.errors import NotFound, Problem, Unprocessable
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
-from fabrika.mes.catalog import Catalog, catalog_from_dict, catalog_to_dict
+from fabrika.mes.catalog import Catalog
 from fabrika.mes.geometry import Measurements, ModelError, measure, parse_stl
-from fabrika.mes.models import CatalogVersion, Model, ModelFile, StoredQuote
+from fabrika.mes.models import Model, ModelFile, StoredQuote
 from fabrika.mes.pricing import (
     ItemSpec,
     Quote,
@@ -26,37 +26,6 @@ from fabrika.mes.pricing import (
 from fabrika.mes.production import booked_until
 from fabrika.mes.quotes import quote_document
 from fabrika.orders.schemas import Item
-
-
-async def current_catalog(session: AsyncSession) -> tuple[int, dict[str, Any]]:
-    """The newest catalog version and its document."""
-    row = (
-        await session.execute(
-            select(CatalogVersion).order_by(CatalogVersion.version.desc()).limit(1)
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise Problem(
-            "The catalog is empty; run `fabrika seed`.", status=503, type="catalog-missing"
-        )
-    return row.version, row.document
-
-
-async def publish_catalog(session: AsyncSession, catalog: Catalog, *, note: str) -> int:
-    """Store `catalog` as the next version; readers switch to it when this commits."""
-    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
-    version = (latest or 0) + 1
-    session.add(CatalogVersion(version=version, document=catalog_to_dict(catalog), note=note))
-    await session.flush()
-    return version
-
-
-async def seed_catalog(session: AsyncSession, catalog: Catalog) -> int:
-    """Publish the demo catalog unless a catalog exists already."""
-    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
-    if latest is not None:
-        return latest
-    return await publish_catalog(session, catalog, note="demo catalog")
 
 
 def _problem_for_model(error: ModelError) -> Problem:
@@ -156,10 +125,8 @@ def _refusal(error: QuoteRefused, index: int | None = None) -> Problem:
     )
 
 
-async def check_items(session: AsyncSession, items: Sequence[Item]) -> None:
+async def check_items(session: AsyncSession, catalog: Catalog, items: Sequence[Item]) -> None:
     """Refuse, before any saga starts, items whose material, process or model is unknown."""
-    _, document = await current_catalog(session)
-    catalog = catalog_from_dict(document)
     errors = []
     for index, item in enumerate(items):
         error = _catalog_error(catalog, item)
@@ -194,14 +161,17 @@ def _catalog_error(catalog: Catalog, item: Item) -> str | None:
 
 
 async def quote(
-    session: AsyncSession, *, order_id: uuid.UUID, items: Sequence[Item]
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    items: Sequence[Item],
+    catalog: Catalog,
+    version: int,
 ) -> dict[str, Any]:
     """Price an order; asking again for the same order returns the stored quote."""
     stored = await session.get(StoredQuote, order_id)
     if stored is not None:
         return stored.document
-    version, document = await current_catalog(session)
-    catalog = catalog_from_dict(document)
     specs = await _item_specs(session, items)
     try:
         result = await asyncio.to_thread(quote_order, catalog, specs)

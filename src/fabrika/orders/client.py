@@ -13,6 +13,7 @@ from fabrika.orders.schemas import Submission
 QUEUE_NAME = "orders"
 WORKFLOW_NAME = "order_saga"
 DECISION_TOPIC = "decision"
+APPLICATION = "fabrika"
 Decision = Literal["confirm", "cancel"]
 
 
@@ -53,7 +54,17 @@ class OrderSagaClient:
 
 
 def connect(system_database_url: str) -> DBOSClient:
-    return DBOSClient(system_database_url=system_database_url, application_name="fabrika")
+    return DBOSClient(system_database_url=system_database_url, application_name=APPLICATION)
+
+
+def register_order_queue(system_database_url: str) -> None:
+    """Declare the saga queue in the system tables, so entries can enqueue before any worker
+    starts. Polled every 0.1 s: an order should not wait a second for its saga to begin."""
+    client = connect(system_database_url)
+    try:
+        client.register_queue(QUEUE_NAME, worker_concurrency=200, polling_interval_sec=0.1)
+    finally:
+        client.destroy()
 
 
 async def open_saga_client(app: FastAPI) -> None:

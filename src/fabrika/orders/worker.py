@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from fabrika.core.app import create_app
 from fabrika.core.settings import get_settings
 from fabrika.orders import steps, workflow  # noqa: F401  (registers the workflow with DBOS)
+from fabrika.orders.client import APPLICATION
 
 
 def dbos_config(executor_id: str) -> DBOSConfig:
     settings = get_settings()
     return {
-        "name": "fabrika",
+        "name": APPLICATION,
         "system_database_url": settings.dbos_url,
         "application_version": settings.application_version,
         "executor_id": executor_id,

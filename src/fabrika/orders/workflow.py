@@ -9,17 +9,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from dbos import DBOS, Queue
+from dbos import DBOS
 from prometheus_client import Counter
 
 from fabrika.core.settings import get_settings
 from fabrika.orders import steps
-from fabrika.orders.client import DECISION_TOPIC, QUEUE_NAME, WORKFLOW_NAME
+from fabrika.orders.client import DECISION_TOPIC, WORKFLOW_NAME
 from fabrika.orders.emails import email_for
 from fabrika.orders.schemas import OrderStatus, Submission
 
 log = structlog.get_logger()
-order_queue = Queue(QUEUE_NAME, worker_concurrency=200)
 
 SAGAS_ENDED = Counter("fabrika_sagas_ended", "Order sagas that ended", ["outcome", "reason"])
 Compensation = Callable[[str, str], Awaitable[None]]

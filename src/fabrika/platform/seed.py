@@ -7,7 +7,7 @@ from fabrika.core.db import create_engine, create_sessions
 from fabrika.core.settings import Settings
 from fabrika.crm.service import create_account
 from fabrika.mes.catalog import DEMO_CATALOG_PATH, load_catalog
-from fabrika.mes.service import seed_catalog
+from fabrika.mes.catalog_store import seed_catalog
 
 DEMO_ACCOUNT = {"name": "Demo Robotics GmbH", "email": "purchasing@demo-robotics.example"}
 DEMO_PRICE_LIMIT = Decimal("5000.00")

@@ -12,6 +12,7 @@ from fabrika.core.settings import Settings
 from fabrika.gateway.haproxy import Server, render_haproxy_config
 from fabrika.gateway.routing import load_routing_table
 from fabrika.platform.database import ensure_database
+from fabrika.platform.migrate import migrate_all
 from fabrika.platform.processes import Child, Supervisor, python_command
 from fabrika.platform.seed import seed_demo_data
 from fabrika.platform.topology import Instance, plan_instances
@@ -61,7 +62,7 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
     """Start the platform and keep it running until SIGINT or SIGTERM."""
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     await ensure_database(settings)
-    await asyncio.to_thread(_migrate, settings)
+    await asyncio.to_thread(migrate_all, settings)
     credentials = await seed_demo_data(settings)
 
     instances = plan_instances(scale, settings.service_port_base)
@@ -94,12 +95,6 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
 def haproxy_binary() -> str:
     """Debian installs HAProxy in /usr/sbin, which is not on every user's PATH."""
     return shutil.which("haproxy") or "/usr/sbin/haproxy"
-
-
-def _migrate(settings: Settings) -> None:
-    from fabrika.core.migrations import migrate_all
-
-    migrate_all(settings)
 
 
 async def _wait_ready_or_stop(

@@ -1,0 +1,95 @@
+"""Reading the catalog through the cache, and publishing new versions.
+
+Versions are immutable, so a version's document can be cached for long; only the pointer
+to the current version changes, and publishing raises it after the new version commits.
+The pointer's short TTL bounds how long a pointer missed during a Redis outage can linger.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fabrika.core.cache import Cache
+from fabrika.core.errors import Problem
+from fabrika.mes.catalog import Catalog, catalog_from_dict, catalog_to_dict
+from fabrika.mes.models import CatalogVersion
+
+POINTER_TTL_S = 30
+DOCUMENT_TTL_S = 24 * 3600
+
+
+def _missing() -> Problem:
+    return Problem(
+        "The catalog is empty; run `fabrika seed`.",
+        status=503,
+        type="catalog-missing",
+        title="Catalog missing",
+    )
+
+
+async def publish_catalog(session: AsyncSession, catalog: Catalog, *, note: str) -> int:
+    """Store `catalog` as the next version (serialised: two publishers never share a number)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("mes:catalog"))))
+    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
+    version = (latest or 0) + 1
+    session.add(CatalogVersion(version=version, document=catalog_to_dict(catalog), note=note))
+    await session.flush()
+    return version
+
+
+async def seed_catalog(session: AsyncSession, catalog: Catalog) -> int:
+    """Publish the demo catalog unless a catalog exists already."""
+    latest = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
+    if latest is not None:
+        return latest
+    return await publish_catalog(session, catalog, note="demo catalog")
+
+
+class CatalogStore:
+    """The MES's one way to read and change the catalog."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: Cache) -> None:
+        self.sessions = sessions
+        self.cache = cache
+
+    async def current_version(self) -> int:
+        cached = await self.cache.get("version")
+        if cached is not None:
+            return int(cached)
+        async with self.sessions() as session:
+            version = (await session.execute(select(func.max(CatalogVersion.version)))).scalar()
+        if version is None:
+            raise _missing()
+        await self.cache.raise_pointer("version", version, POINTER_TTL_S)
+        return version
+
+    async def document_json(self, version: int) -> bytes:
+        """The catalog of `version` as the JSON the API serves, `version` included."""
+
+        async def load() -> bytes:
+            async with self.sessions() as session:
+                row = await session.get(CatalogVersion, version)
+            if row is None:
+                raise _missing()
+            return json.dumps({"version": version, **row.document}).encode()
+
+        return await self.cache.get_or_load(f"v{version}", load, ttl_s=DOCUMENT_TTL_S)
+
+    async def current(self) -> tuple[int, Catalog]:
+        version = await self.current_version()
+        document: dict[str, Any] = json.loads(await self.document_json(version))
+        document.pop("version")
+        return version, catalog_from_dict(document)
+
+    async def publish(self, catalog: Catalog, *, note: str) -> int:
+        """Commit `catalog` as the next version and point readers at it before returning."""
+        async with self.sessions() as session, session.begin():
+            version = await publish_catalog(session, catalog, note=note)
+        await self.announce(version)
+        return version
+
+    async def announce(self, version: int) -> None:
+        """Point readers at a committed version, before the change's request returns."""
+        await self.cache.raise_pointer("version", version, POINTER_TTL_S)

@@ -1,0 +1,18 @@
+"""Bringing every schema up to date: each service's own Alembic history, then DBOS."""
+
+from alembic import command
+from dbos import DBOS
+
+from fabrika.core.migrations import alembic_config
+from fabrika.core.settings import Settings
+from fabrika.orders.client import register_order_queue
+
+SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify")
+
+
+def migrate_all(settings: Settings) -> None:
+    """Migrate the service schemas, create DBOS's system tables and declare the saga queue."""
+    for service in SERVICES_WITH_SCHEMAS:
+        command.upgrade(alembic_config(service, settings), "head")
+    DBOS.migrate(settings.dbos_url, schema="dbos")
+    register_order_queue(settings.dbos_url)
