@@ -66,8 +66,10 @@ def _wait_for_banner(process: subprocess.Popen, timeout_s: float) -> list[str]:
                 ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(timeout_s):
-        raise RuntimeError("the platform did not start:\n" + "".join(lines[-40:]))
+    deadline = time.monotonic() + timeout_s
+    while not ready.wait(0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the platform did not start:\n" + "".join(lines[-40:]))
     return lines
 
 
@@ -112,7 +114,8 @@ def platform() -> Iterator[Platform]:
             env=env,
         )
     finally:
-        os.kill(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=45)
         except subprocess.TimeoutExpired:

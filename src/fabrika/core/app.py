@@ -49,6 +49,13 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+async def forward_request_id(request: httpx.Request) -> None:
+    """Calls made while serving a request carry its id, so one id spans the services."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and "x-request-id" not in request.headers:
+        request.headers["x-request-id"] = request_id
+
+
 def create_app(
     service: str,
     *,
@@ -69,7 +76,9 @@ def create_app(
         app.state.settings = settings
         app.state.draining = False
         app.state.http = httpx.AsyncClient(
-            base_url=settings.internal_url, timeout=settings.http_timeout_s
+            base_url=settings.internal_url,
+            timeout=settings.http_timeout_s,
+            event_hooks={"request": [forward_request_id]},
         )
         if uses_db:
             app.state.engine = create_engine(settings.sqlalchemy_url)

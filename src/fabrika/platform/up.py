@@ -4,13 +4,14 @@ import asyncio
 import contextlib
 import shutil
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 import structlog
 
 from fabrika.core.settings import Settings
 from fabrika.gateway.haproxy import Server, render_haproxy_config
 from fabrika.gateway.routing import load_routing_table
+from fabrika.gateway.runtime import server_states
 from fabrika.platform.database import ensure_database
 from fabrika.platform.migrate import migrate_all
 from fabrika.platform.processes import Child, Supervisor, python_command
@@ -74,15 +75,11 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
     try:
         await supervisor.start(Child("mailsink", python_command("mailsink")))
         services = [await supervisor.start(service_child(settings, i)) for i in instances]
-        config = write_gateway_config(settings, instances)
-        gateway = await supervisor.start(
-            Child(
-                "gateway",
-                [haproxy_binary(), "-W", "-db", "-f", config],
-                ready_url=f"http://{settings.host}:{settings.stats_port}/metrics",
-            )
-        )
-        await _wait_ready_or_stop(supervisor, [*services, gateway], stop)
+        await _until_stopped(supervisor.wait_ready(services, timeout_s=90), stop)
+        if not stop.is_set():
+            config = write_gateway_config(settings, instances)
+            await supervisor.start(Child("gateway", [haproxy_binary(), "-W", "-db", "-f", config]))
+            await _until_stopped(_gateway_routing(settings, supervisor), stop)
         if not stop.is_set():
             _announce(settings, instances, credentials)
             await _watch(supervisor, stop)
@@ -97,17 +94,32 @@ def haproxy_binary() -> str:
     return shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 
-async def _wait_ready_or_stop(
-    supervisor: Supervisor, children: list[Child], stop: asyncio.Event
-) -> None:
-    ready = asyncio.create_task(supervisor.wait_ready(children, timeout_s=90))
+async def _until_stopped(work: Awaitable[None], stop: asyncio.Event) -> None:
+    """Run `work` unless a stop signal comes first; its failure stops the platform."""
+    task = asyncio.ensure_future(work)
     stopping = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    if ready in done:
+    done, _ = await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
         stopping.cancel()
-        ready.result()
+        task.result()
     else:
-        ready.cancel()
+        task.cancel()
+
+
+async def _gateway_routing(
+    settings: Settings, supervisor: Supervisor, timeout_s: float = 30
+) -> None:
+    """Wait until HAProxy's health checks see every server UP, so the first client succeeds."""
+    socket = (settings.run_dir / "haproxy.sock").resolve()
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if any(child.name == "gateway" for child in supervisor.exited()):
+                raise RuntimeError(f"the gateway exited; see {settings.run_dir / 'logs'}")
+            with contextlib.suppress(OSError):  # the socket appears once HAProxy runs
+                states = await server_states(socket)
+                if states and all(state.status == "UP" for state in states):
+                    return
+            await asyncio.sleep(0.2)
 
 
 async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> None:

@@ -1,0 +1,44 @@
+"""HAProxy's runtime API over its admin socket: server states now, server changes later."""
+
+import asyncio
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerState:
+    backend: str
+    server: str
+    status: str  # UP, DOWN, MAINT, "no check", …
+
+
+async def run_command(socket_path: Path, command: str, timeout_s: float = 5.0) -> str:
+    """Send one command to the runtime API and return its whole answer."""
+
+    async def exchange() -> str:
+        reader, writer = await asyncio.open_unix_connection(str(socket_path))
+        try:
+            writer.write(command.encode() + b"\n")
+            await writer.drain()
+            return (await reader.read()).decode()
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    return await asyncio.wait_for(exchange(), timeout_s)
+
+
+def parse_server_states(stat_csv: str) -> list[ServerState]:
+    """Servers (not frontends or backends) from `show stat` CSV output."""
+    rows = csv.DictReader(io.StringIO(stat_csv.lstrip("# ")))
+    return [
+        ServerState(row["pxname"], row["svname"], row["status"])
+        for row in rows
+        if row.get("svname") not in (None, "FRONTEND", "BACKEND")
+    ]
+
+
+async def server_states(socket_path: Path) -> list[ServerState]:
+    return parse_server_states(await run_command(socket_path, "show stat"))
