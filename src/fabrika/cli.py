@@ -13,6 +13,7 @@ APPS = {
     "mes": "fabrika.mes.app",
     "notify": "fabrika.notify.app",
     "saga": "fabrika.orders.worker",
+    "quote": "fabrika.mes.worker",
 }
 
 

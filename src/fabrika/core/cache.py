@@ -45,9 +45,16 @@ class Cache:
     """Cache-aside over Redis for one kind of value (`name` labels its metrics)."""
 
     def __init__(
-        self, redis: aioredis.Redis, *, prefix: str, name: str, pause_s: float = 2.0
+        self,
+        redis: aioredis.Redis,
+        *,
+        prefix: str,
+        name: str,
+        pause_s: float = 2.0,
+        enabled: bool = True,
     ) -> None:
         self.redis = redis
+        self.enabled = enabled
         self.prefix = f"{prefix}:{name}:"
         self.name = name
         self.pause_s = pause_s
@@ -56,10 +63,10 @@ class Cache:
 
     @property
     def available(self) -> bool:
-        return time.monotonic() >= self._paused_until
+        return self.enabled and time.monotonic() >= self._paused_until
 
     def _failed(self, action: str, exc: Exception) -> None:
-        if self.available:
+        if time.monotonic() >= self._paused_until:
             log.warning(
                 "cache unavailable, using the source",
                 cache=self.name,
@@ -97,6 +104,8 @@ class Cache:
 
     async def get_or_load(self, key: str, load: Loader, *, ttl_s: int) -> bytes:
         """The cached value, or `load()`'s result stored for next time; one load per miss."""
+        if not self.enabled:  # switched off (FABRIKA_CACHE_ENABLED=false): the baseline
+            return await load()
         cached = await self.get(key)
         if cached is not None:
             CACHE_REQUESTS.labels(self.name, "hit").inc()

@@ -15,6 +15,7 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/fabrika"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = Field("fabrika", description="Namespaces keys so test runs never collide.")
+    cache_enabled: bool = True
 
     host: str = "127.0.0.1"
     shop_port: int = 8080

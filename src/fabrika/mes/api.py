@@ -3,11 +3,11 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import Problem
-from fabrika.mes import production, service
+from fabrika.mes import jobs, production, service
 from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.models import Model
 from fabrika.mes.schemas import ItemsIn, JobRequest, ModelView, QuoteRequest, ReservationRequest
@@ -116,12 +116,31 @@ async def check_items(body: ItemsIn, session: SessionDep, store: StoreDep) -> No
     await service.check_items(session, catalog, body.items)
 
 
-@internal.post("/quotes")
-async def quote(body: QuoteRequest, session: SessionDep, store: StoreDep) -> dict[str, Any]:
-    version, catalog = await store.current()
-    return await service.quote(
-        session, order_id=body.order_id, items=body.items, catalog=catalog, version=version
+JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$")]
+
+
+@public.post("/quotes", status_code=status.HTTP_202_ACCEPTED)
+@internal.post("/quote-jobs", status_code=status.HTTP_202_ACCEPTED)
+async def request_quote(
+    body: QuoteRequest, request: Request, response: Response, session: SessionDep, store: StoreDep
+) -> dict[str, Any]:
+    """Start pricing; follow `status_url` for progress and then the quote."""
+    _, catalog = await store.current()
+    await service.check_items(session, catalog, body.items)
+    settings = request.app.state.settings
+    job_id = await jobs.start_job(
+        request.app.state.dbos, body, application_version=settings.application_version
     )
+    prefix = "/mes/v1/quote-jobs" if request.url.path.startswith("/mes/") else "/api/v1/quotes"
+    response.headers["Location"] = f"{prefix}/{job_id}"
+    return {"id": job_id, "status": "queued", "status_url": f"{prefix}/{job_id}"}
+
+
+@public.get("/quotes/{job_id}")
+@internal.get("/quote-jobs/{job_id}")
+async def quote_job(job_id: JobId, request: Request) -> dict[str, Any]:
+    """A quote job: queued, running (with progress), done (with the quote) or refused."""
+    return await jobs.job_view(request.app.state.dbos, job_id)
 
 
 @internal.post("/reservations")

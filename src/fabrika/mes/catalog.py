@@ -51,6 +51,8 @@ class Process:
     waste_factor: float
     machines: tuple[Machine, ...]
     finishes: tuple[str, ...]
+    # The share of the space under overhangs that support structures fill (0 for powder beds).
+    support_fill: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def _process(entry: Mapping[str, Any]) -> Process:
         setup_minutes=float(entry["setup_minutes"]),
         layer_seconds=float(entry["layer_seconds"]),
         waste_factor=float(entry["waste_factor"]),
+        support_fill=float(entry.get("support_fill", 0.0)),
         machines=tuple(_machine(m) for m in entry["machines"]),
         finishes=tuple(str(f) for f in entry["finishes"]),
     )

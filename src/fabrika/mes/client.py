@@ -7,7 +7,17 @@ from uuid import UUID
 import httpx
 
 from fabrika.core.http import call_json
+from fabrika.core.settings import Settings
+from fabrika.core.workflows import register_queue
 from fabrika.orders.schemas import Item
+
+QUOTE_QUEUE = "quotes"
+QUOTE_WORKFLOW = "quote_job"
+
+
+def register_quote_queue(settings: Settings) -> None:
+    """Quotes are CPU-bound: each worker process takes one at a time; add workers to scale."""
+    register_queue(settings, QUOTE_QUEUE, worker_concurrency=1, polling_interval_sec=0.1)
 
 
 def _items(items: Sequence[Item]) -> list[dict[str, Any]]:
@@ -22,9 +32,14 @@ class MesClient:
         """Raise a 422 ServiceError naming every item the catalog cannot make."""
         await call_json(self.http, "POST", "/mes/v1/items/check", json={"items": _items(items)})
 
-    async def quote(self, order_id: UUID, items: Sequence[Item]) -> dict[str, Any]:
+    async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> dict[str, Any]:
+        """Start (or find) the quote job for an order: {"id", "status", …}."""
         body = {"order_id": str(order_id), "items": _items(items)}
-        return await call_json(self.http, "POST", "/mes/v1/quotes", json=body)
+        return await call_json(self.http, "POST", "/mes/v1/quote-jobs", json=body)
+
+    async def quote_job(self, job_id: str) -> dict[str, Any]:
+        """A quote job's state: queued, running, done (with `quote`), refused or failed."""
+        return await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}")
 
     async def reserve(self, order_id: UUID, due_date: str | None) -> dict[str, Any]:
         body = {"order_id": str(order_id), "due_date": due_date}

@@ -38,6 +38,12 @@ class ItemSpec:
     quantity: int
     finish: str = "none"
     measurements: Measurements
+    # Space under the part's overhangs in its best orientation (0 when only dimensions are
+    # known); the process's support_fill says how much of it support structures fill.
+    support_volume_mm3: float = 0.0
+
+    def printed_volume_mm3(self, process: Process) -> float:
+        return self.measurements.volume_mm3 + self.support_volume_mm3 * process.support_fill
 
 
 def measurements_from_dimensions(x: float, y: float, z: float) -> Measurements:
@@ -151,19 +157,20 @@ def _print_hours(process: Process, volume_mm3: float, height_mm: float) -> float
     return volume_mm3 / 1000 / process.deposition_cm3_per_h + layers * process.layer_seconds / 3600
 
 
-def _runs(process: Process, measurements: Measurements) -> list[_Run]:
+def _runs(process: Process, item: ItemSpec) -> list[_Run]:
     runs = []
     for machine in process.machines:
-        placements = fitting_orientations(measurements.bbox_mm, machine.build_volume_mm)
+        placements = fitting_orientations(item.measurements.bbox_mm, machine.build_volume_mm)
         if placements:
             # Lying as low as it fits: fewest layers, shortest print.
             height = min(placement[2] for placement in placements)
-            runs.append(_Run(machine, _print_hours(process, measurements.volume_mm3, height)))
+            hours = _print_hours(process, item.printed_volume_mm3(process), height)
+            runs.append(_Run(machine, hours))
     return runs
 
 
 def _cheapest_run(catalog: Catalog, process: Process, item: ItemSpec) -> _Run:
-    runs = _runs(process, item.measurements)
+    runs = _runs(process, item)
     if not runs:
         raise _too_large(catalog, process, item.measurements)
     setup_hours = process.setup_minutes / 60
@@ -208,7 +215,7 @@ def quote_item(catalog: Catalog, item: ItemSpec) -> LineQuote:
         )
     run = _cheapest_run(catalog, process, item)
     measurements = item.measurements
-    material_grams = measurements.volume_mm3 / 1000 * material.density_g_cm3
+    material_grams = item.printed_volume_mm3(process) / 1000 * material.density_g_cm3
     material_cost = _cents(
         material_grams * (1 + process.waste_factor) * material.price_per_kg / 1000
     )

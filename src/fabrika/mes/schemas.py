@@ -23,7 +23,9 @@ class ItemsIn(BaseModel):
 
 
 class QuoteRequest(BaseModel):
-    order_id: UUID
+    """Items to price; with `order_id` the quote is kept for that order's reservation."""
+
+    order_id: UUID | None = None
     items: list[Item] = Field(min_length=1, max_length=50)
 
 

@@ -1,30 +1,18 @@
 """MES use cases for the catalog, uploaded models and quotes. Session first; flush only."""
 
 import asyncio
-import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.errors import NotFound, Problem, Unprocessable
-from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
 from fabrika.mes.geometry import Measurements, ModelError, measure, parse_stl
-from fabrika.mes.models import Model, ModelFile, StoredQuote
-from fabrika.mes.pricing import (
-    ItemSpec,
-    Quote,
-    QuoteRefused,
-    measurements_from_dimensions,
-    quote_order,
-)
-from fabrika.mes.production import booked_until
-from fabrika.mes.quotes import quote_document
+from fabrika.mes.models import Model, ModelFile
 from fabrika.orders.schemas import Item
 
 
@@ -81,50 +69,6 @@ async def get_model(session: AsyncSession, model_id: uuid.UUID) -> Model:
     return model
 
 
-async def _item_specs(session: AsyncSession, items: Sequence[Item]) -> list[ItemSpec]:
-    specs = []
-    for item in items:
-        if item.model_id is not None:
-            model = await get_model(session, item.model_id)
-            measurements = Measurements(
-                triangles=model.triangles,
-                volume_mm3=model.volume_mm3,
-                area_mm2=model.area_mm2,
-                bbox_mm=tuple(model.bbox_mm),
-            )
-        else:
-            assert item.dimensions_mm is not None
-            measurements = measurements_from_dimensions(*item.dimensions_mm)
-        specs.append(
-            ItemSpec(
-                material=item.material,
-                process=item.process,
-                quantity=item.quantity,
-                finish=item.finish,
-                measurements=measurements,
-            )
-        )
-    return specs
-
-
-async def estimate_ready_by(session: AsyncSession, quote: Quote) -> dt.date:
-    """Lead time from free capacity: when the order would be ready if booked now."""
-    demands = [Demand(line.machine_id, line.production_hours) for line in quote.lines]
-    booked = await booked_until(session, [d.machine_id for d in demands])
-    slots = plan_slots(demands, booked, now=dt.datetime.now(dt.UTC), due_date=None)
-    return ready_date(max(s.ends_at for s in slots), handling_days=1)
-
-
-def _refusal(error: QuoteRefused, index: int | None = None) -> Problem:
-    where = f"Item {index + 1}: " if index is not None else ""
-    return Unprocessable(
-        where + str(error),
-        type=f"quote-{error.code.replace('_', '-')}",
-        code=error.code,
-        title="The order cannot be made as specified",
-    )
-
-
 async def check_items(session: AsyncSession, catalog: Catalog, items: Sequence[Item]) -> None:
     """Refuse, before any saga starts, items whose material, process or model is unknown."""
     errors = []
@@ -158,32 +102,3 @@ def _catalog_error(catalog: Catalog, item: Item) -> str | None:
     if item.finish not in process.finishes:
         return f"finish {item.finish!r} is not offered for {process.id}"
     return None
-
-
-async def quote(
-    session: AsyncSession,
-    *,
-    order_id: uuid.UUID,
-    items: Sequence[Item],
-    catalog: Catalog,
-    version: int,
-) -> dict[str, Any]:
-    """Price an order; asking again for the same order returns the stored quote."""
-    stored = await session.get(StoredQuote, order_id)
-    if stored is not None:
-        return stored.document
-    specs = await _item_specs(session, items)
-    try:
-        result = await asyncio.to_thread(quote_order, catalog, specs)
-    except QuoteRefused as exc:
-        raise _refusal(exc) from exc
-    ready_by = await estimate_ready_by(session, result)
-    quote_doc = quote_document(catalog, result, specs, catalog_version=version, ready_by=ready_by)
-    await session.execute(
-        insert(StoredQuote)
-        .values(order_id=order_id, catalog_version=version, document=quote_doc)
-        .on_conflict_do_nothing(index_elements=[StoredQuote.order_id])
-    )
-    stored = await session.get(StoredQuote, order_id, populate_existing=True)
-    assert stored is not None
-    return stored.document

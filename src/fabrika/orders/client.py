@@ -1,6 +1,5 @@
 """How the shop and B2B entries start order sagas and pass customers' decisions to them."""
 
-import asyncio
 import datetime as dt
 from typing import Literal
 from uuid import UUID
@@ -8,12 +7,13 @@ from uuid import UUID
 from dbos import DBOSClient, EnqueueOptions
 from fastapi import FastAPI
 
+from fabrika.core.settings import Settings
+from fabrika.core.workflows import close_dbos_client, open_dbos_client, register_queue
 from fabrika.orders.schemas import Submission
 
 QUEUE_NAME = "orders"
 WORKFLOW_NAME = "order_saga"
 DECISION_TOPIC = "decision"
-APPLICATION = "fabrika"
 Decision = Literal["confirm", "cancel"]
 
 
@@ -53,26 +53,16 @@ class OrderSagaClient:
         return dt.datetime.fromtimestamp(statuses[0].created_at / 1000, dt.UTC)
 
 
-def connect(system_database_url: str) -> DBOSClient:
-    return DBOSClient(system_database_url=system_database_url, application_name=APPLICATION)
-
-
-def register_order_queue(system_database_url: str) -> None:
-    """Declare the saga queue in the system tables, so entries can enqueue before any worker
-    starts. Polled every 0.1 s: an order should not wait a second for its saga to begin."""
-    client = connect(system_database_url)
-    try:
-        client.register_queue(QUEUE_NAME, worker_concurrency=200, polling_interval_sec=0.1)
-    finally:
-        client.destroy()
+def register_order_queue(settings: Settings) -> None:
+    """Polled every 0.1 s: an order should not wait a second for its saga to begin."""
+    register_queue(settings, QUEUE_NAME, worker_concurrency=200, polling_interval_sec=0.1)
 
 
 async def open_saga_client(app: FastAPI) -> None:
     """Lifespan hook: give an entry service (shop, b2b) its saga client."""
-    settings = app.state.settings
-    dbos = await asyncio.to_thread(connect, settings.dbos_url)
-    app.state.sagas = OrderSagaClient(dbos, application_version=settings.application_version)
+    await open_dbos_client(app)
+    version = app.state.settings.application_version
+    app.state.sagas = OrderSagaClient(app.state.dbos, application_version=version)
 
 
-async def close_saga_client(app: FastAPI) -> None:
-    await asyncio.to_thread(app.state.sagas.dbos.destroy)
+close_saga_client = close_dbos_client

@@ -92,15 +92,21 @@ async def record_status(order_id: str, transition: dict) -> dict[str, Any]:
 
 
 @DBOS.step(**RETRIED)
-async def quote_in_mes(submission: dict) -> dict[str, Any]:
+async def request_quote(submission: dict) -> dict[str, Any]:
+    """Start the order's quote job in MES (starting it again finds the same job)."""
     order = Submission.model_validate(submission)
     try:
-        quote = await services().mes.quote(order.order_id, order.items)
+        job = await services().mes.request_quote(order.order_id, order.items)
     except ServiceError as exc:
         if exc.transient:
             raise
         return refused(exc)
-    return {"ok": True, "quote": quote}
+    return {"ok": True, "job_id": job["id"]}
+
+
+@DBOS.step(**RETRIED)
+async def quote_job_state(job_id: str) -> dict[str, Any]:
+    return await services().mes.quote_job(job_id)
 
 
 @DBOS.step(**RETRIED)

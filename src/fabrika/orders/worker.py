@@ -2,37 +2,22 @@
 
 import os
 
-from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 
 from fabrika.core.app import create_app
-from fabrika.core.settings import get_settings
+from fabrika.core.workflows import launch_executor, shutdown_executor
 from fabrika.orders import steps, workflow  # noqa: F401  (registers the workflow with DBOS)
-from fabrika.orders.client import APPLICATION
-
-
-def dbos_config(executor_id: str) -> DBOSConfig:
-    settings = get_settings()
-    return {
-        "name": APPLICATION,
-        "system_database_url": settings.dbos_url,
-        "application_version": settings.application_version,
-        "executor_id": executor_id,
-        "run_migrations": False,
-        "sys_db_pool_size": 20,
-        "notification_listener_polling_interval_sec": 0.1,
-    }
+from fabrika.orders.client import QUEUE_NAME
 
 
 async def _launch(app: FastAPI) -> None:
     steps.configure(app.state.http)
     executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", "saga-0")
-    DBOS(config=dbos_config(executor_id))
-    DBOS.launch()
+    launch_executor(app.state.settings, executor_id=executor_id, queues=[QUEUE_NAME])
 
 
 async def _shutdown(app: FastAPI) -> None:
-    DBOS.destroy(workflow_completion_timeout_sec=5)
+    shutdown_executor()
 
 
 def build() -> FastAPI:

@@ -20,6 +20,7 @@ from fabrika.orders.schemas import OrderStatus, Submission
 
 log = structlog.get_logger()
 
+QUOTE_WAIT_S = 600
 SAGAS_ENDED = Counter("fabrika_sagas_ended", "Order sagas that ended", ["outcome", "reason"])
 Compensation = Callable[[str, str], Awaitable[None]]
 
@@ -62,7 +63,7 @@ class OrderSaga:
         self.compensations.append(self.cancel_in_crm)
         await self.tell(OrderStatus.REGISTERED)
 
-        quote = (await self.must(steps.quote_in_mes(self.submission)))["quote"]
+        quote = await self.quote()
         self.price = {"price": quote["total"], "currency": quote["currency"]}
         await self.record(OrderStatus.QUOTED, **self.price, quote=quote)
         deadline = await steps.clock_after(get_settings().confirm_timeout_s)
@@ -81,6 +82,25 @@ class OrderSaga:
         await self.must(steps.accept_into_production(self.id))
         await self.record(OrderStatus.ACCEPTED)
         await self.tell(OrderStatus.ACCEPTED, quote=quote)
+
+    async def quote(self) -> dict[str, Any]:
+        """Wait for MES's quote job, polling durably with a growing pause."""
+        job_id = (await self.must(steps.request_quote(self.submission)))["job_id"]
+        pause, waited = 0.1, 0.0
+        while waited < QUOTE_WAIT_S:
+            state = await self.must_answer(steps.quote_job_state(job_id))
+            if state["status"] == "done":
+                return state["quote"]
+            if state["status"] in ("refused", "failed", "cancelled"):
+                error = state.get("error") or {}
+                raise SagaFailed(
+                    error.get("code") or "quote_failed",
+                    error.get("detail") or "The price could not be calculated.",
+                )
+            await DBOS.sleep_async(pause)
+            waited += pause
+            pause = min(pause * 2, 2.0)
+        raise SagaFailed("quote_timeout", "The price could not be calculated in time.")
 
     async def await_confirmation(self, quote: dict) -> None:
         if self.order.channel == "b2b":
@@ -104,16 +124,20 @@ class OrderSaga:
         if message.get("decision") != "confirm":
             raise SagaFailed("customer_cancelled", "You cancelled the order.")
 
-    async def must(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-        """Run a step; a refusal or exhausted retries fail the saga with a readable reason."""
+    async def must_answer(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """Run a step; exhausted retries fail the saga with a readable reason."""
         try:
-            result = await outcome
+            return await outcome
         except Exception as exc:  # retries exhausted: the order must still end, not hang
             log.error("saga step failed", order_id=self.id, error=repr(exc))
             raise SagaFailed(
                 "service_unavailable",
                 "A system needed to process the order was unavailable for too long.",
             ) from exc
+
+    async def must(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """Run a step; a refusal or exhausted retries fail the saga with a readable reason."""
+        result = await self.must_answer(outcome)
         if not result.get("ok"):
             raise SagaFailed(result["code"], result["detail"])
         return result

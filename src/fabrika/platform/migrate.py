@@ -5,6 +5,7 @@ from dbos import DBOS
 
 from fabrika.core.migrations import alembic_config
 from fabrika.core.settings import Settings
+from fabrika.mes.client import register_quote_queue
 from fabrika.orders.client import register_order_queue
 
 SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify")
@@ -15,4 +16,5 @@ def migrate_all(settings: Settings) -> None:
     for service in SERVICES_WITH_SCHEMAS:
         command.upgrade(alembic_config(service, settings), "head")
     DBOS.migrate(settings.dbos_url, schema="dbos")
-    register_order_queue(settings.dbos_url)
+    register_order_queue(settings)
+    register_quote_queue(settings)

@@ -16,7 +16,7 @@ from fabrika.platform.database import ensure_database
 from fabrika.platform.migrate import migrate_all
 from fabrika.platform.processes import Child, Supervisor, python_command
 from fabrika.platform.seed import seed_demo_data
-from fabrika.platform.topology import Instance, plan_instances
+from fabrika.platform.topology import WORKERS, Instance, plan_instances
 
 log = structlog.get_logger()
 
@@ -50,7 +50,8 @@ def write_gateway_config(settings: Settings, instances: list[Instance]) -> str:
 
 def service_child(settings: Settings, instance: Instance) -> Child:
     args = ["serve", instance.service, "--port", str(instance.port)]
-    env = {"FABRIKA_EXECUTOR_ID": instance.name} if instance.service == "saga" else {}
+    # Workers are DBOS executors: a stable id per instance lets a restart recover its work.
+    env = {"FABRIKA_EXECUTOR_ID": instance.name} if instance.service in WORKERS else {}
     return Child(
         instance.name,
         python_command(*args),

@@ -1,22 +1,48 @@
 """The MES against the real Postgres: models, catalog, quotes, capacity and jobs."""
 
+import asyncio
 import datetime as dt
 import struct
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from fabrika.mes.app import build
-from fabrika.mes.geometry import box_mesh, to_ascii_stl, to_binary_stl
+from fabrika.mes.geometry import Mesh, box_mesh, to_ascii_stl, to_binary_stl
+from fabrika.mes.worker import build as build_worker
 
 pytestmark = pytest.mark.usefixtures("database")
 STL = {"Content-Type": "model/stl"}
 
 
+@pytest.fixture(scope="module")
+async def quote_worker(serve, database):
+    """A quote worker (a DBOS executor) in this process, for the module's quote jobs."""
+    async with serve(build_worker()):
+        yield
+    # DBOS swaps in its own default executor and shuts it down on destroy: restore one for
+    # the tests that run on this event loop afterwards.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+
+
 @pytest.fixture
-async def mes(serve):
+async def mes(serve, quote_worker):
     async with serve(build()) as client:
         yield client
+
+
+async def quoted(mes, body: dict, timeout_s: float = 30) -> dict:
+    """Start a quote job and wait for it to finish."""
+    started = await mes.post("/mes/v1/quote-jobs", json=body)
+    assert started.status_code == 202, started.text
+    async with asyncio.timeout(timeout_s):
+        while True:
+            job = (await mes.get(started.json()["status_url"])).json()
+            if job["status"] not in ("queued", "running"):
+                return job
+            await asyncio.sleep(0.05)
 
 
 def item(**overrides) -> dict:
@@ -78,13 +104,14 @@ async def test_a_model_sent_as_json_is_refused_with_415(mes) -> None:
 async def test_a_quote_prices_every_line_and_is_stable_per_order(mes) -> None:
     order_id = str(uuid.uuid4())
     body = {"order_id": order_id, "items": [item(), item(material="petg", quantity=20)]}
-    first = await mes.post("/mes/v1/quotes", json=body)
-    assert first.status_code == 200, first.text
-    quote = first.json()
+    first = await quoted(mes, body)
+    assert first["status"] == "done", first
+    quote = first["quote"]
     assert len(quote["lines"]) == 2 and quote["total"] > 0
     assert quote["total"] == pytest.approx(sum(line["line_total"] for line in quote["lines"]))
-    again = (await mes.post("/mes/v1/quotes", json=body)).json()
-    assert again == quote
+    assert first["progress"]["done"] == first["progress"]["total"]
+    again = await quoted(mes, body)
+    assert again["quote"] == quote
 
 
 async def test_a_part_larger_than_every_machine_is_refused(mes) -> None:
@@ -92,14 +119,15 @@ async def test_a_part_larger_than_every_machine_is_refused(mes) -> None:
         "order_id": str(uuid.uuid4()),
         "items": [item(process="sla", material="standard-resin", dimensions_mm=[900, 900, 900])],
     }
-    response = await mes.post("/mes/v1/quotes", json=body)
-    assert response.status_code == 422
-    assert response.json()["code"] == "no_machine_fits"
+    job = await quoted(mes, body)
+    assert job["status"] == "refused"
+    assert job["error"]["code"] == "no_machine_fits"
+    assert "SLA" in job["error"]["detail"]
 
 
 async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
     order_id = str(uuid.uuid4())
-    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [item()]})
+    await quoted(mes, {"order_id": order_id, "items": [item()]})
     first = (await mes.post("/mes/v1/reservations", json={"order_id": order_id})).json()
     again = (await mes.post("/mes/v1/reservations", json={"order_id": order_id})).json()
     assert first == again and first["slots"]
@@ -112,7 +140,7 @@ async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
 
 async def test_a_released_reservation_frees_the_machine(mes) -> None:
     order_id = str(uuid.uuid4())
-    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [item()]})
+    await quoted(mes, {"order_id": order_id, "items": [item()]})
     await mes.post("/mes/v1/reservations", json={"order_id": order_id})
     assert (await mes.delete(f"/mes/v1/reservations/{order_id}")).json()["released"] >= 1
     accept = await mes.post("/mes/v1/jobs", json={"order_id": order_id})
@@ -122,7 +150,7 @@ async def test_a_released_reservation_frees_the_machine(mes) -> None:
 async def test_a_due_date_that_cannot_be_met_is_refused(mes) -> None:
     order_id = str(uuid.uuid4())
     big_run = item(quantity=5000, dimensions_mm=[150, 150, 150])
-    await mes.post("/mes/v1/quotes", json={"order_id": order_id, "items": [big_run]})
+    await quoted(mes, {"order_id": order_id, "items": [big_run]})
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     response = await mes.post(
         "/mes/v1/reservations", json={"order_id": order_id, "due_date": tomorrow}
@@ -148,3 +176,58 @@ async def test_the_catalog_carries_its_version(mes) -> None:
     catalog = (await mes.get("/api/v1/catalog")).json()
     assert catalog["version"] >= 1
     assert {"materials", "processes", "finishes"} <= set(catalog)
+
+
+def cache_hits(name: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "fabrika_cache_requests_total", {"cache": name, "result": "hit"}
+    )
+    return value or 0.0
+
+
+async def test_a_repeated_request_is_answered_from_the_quote_cache(mes) -> None:
+    body = {"items": [item(quantity=7, dimensions_mm=[12, 34, 56])]}
+    first = await quoted(mes, body)
+    hits_before = cache_hits("mes-quotes")
+    second = await quoted(mes, body)
+    assert second["quote"]["total"] == first["quote"]["total"]
+    assert cache_hits("mes-quotes") == hits_before + 1
+
+
+async def test_the_support_an_overhang_needs_is_printed_and_charged(mes) -> None:
+    cap_and_stem = np.concatenate(
+        [
+            box_mesh(10, 10, 10).triangles + np.array([10, 10, 0]),
+            box_mesh(30, 30, 5).triangles + np.array([0, 0, 10]),
+        ]
+    )
+    data = to_binary_stl(Mesh(cap_and_stem))
+    model = (await mes.post("/api/v1/models", content=data, headers=STL)).json()
+    job = await quoted(mes, {"items": [item(model_id=model["id"], dimensions_mm=None, quantity=1)]})
+    catalog = (await mes.get("/api/v1/catalog")).json()
+    density = next(m for m in catalog["materials"] if m["id"] == "pla")["density_g_cm3"]
+    fill = next(p for p in catalog["processes"] if p["id"] == "fdm")["support_fill"]
+    # Best orientation: cap down, 10 × 10 × 5 mm³ under the stem's end.
+    expected_grams = (model["volume_mm3"] + 500 * fill) / 1000 * density
+    material_line = job["quote"]["lines"][0]["breakdown"][0]["label"]
+    assert f"{expected_grams:,.1f} g" in material_line
+
+
+async def test_customers_can_ask_for_a_price_without_ordering(mes) -> None:
+    started = await mes.post("/api/v1/quotes", json={"items": [item()]})
+    assert started.status_code == 202
+    assert started.json()["status_url"].startswith("/api/v1/quotes/")
+    async with asyncio.timeout(30):
+        while (job := (await mes.get(started.json()["status_url"])).json())["status"] in (
+            "queued",
+            "running",
+        ):
+            await asyncio.sleep(0.05)
+    assert job["status"] == "done" and job["quote"]["ready_by"]
+
+
+async def test_an_unknown_quote_job_is_not_found(mes) -> None:
+    assert (await mes.get("/api/v1/quotes/no-such-job")).status_code == 404
+    assert (await mes.get("/api/v1/quotes/bad%20id")).status_code == 422

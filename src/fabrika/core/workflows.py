@@ -1,0 +1,61 @@
+"""DBOS for every process: the client that entry services use to start and follow workflows,
+and the configuration of the processes that run them (saga and quote workers)."""
+
+import asyncio
+
+from dbos import DBOS, DBOSClient, DBOSConfig
+from fastapi import FastAPI
+
+from fabrika.core.settings import Settings
+
+APPLICATION = "fabrika"
+
+
+def connect(settings: Settings) -> DBOSClient:
+    return DBOSClient(system_database_url=settings.dbos_url, application_name=APPLICATION)
+
+
+async def open_dbos_client(app: FastAPI) -> None:
+    """Lifespan hook: `app.state.dbos`, a client of the DBOS system tables."""
+    app.state.dbos = await asyncio.to_thread(connect, app.state.settings)
+
+
+async def close_dbos_client(app: FastAPI) -> None:
+    await asyncio.to_thread(app.state.dbos.destroy)
+
+
+def register_queue(
+    settings: Settings, name: str, *, worker_concurrency: int, polling_interval_sec: float
+) -> None:
+    """Declare a queue in the system tables, so work can be enqueued before any worker runs."""
+    client = connect(settings)
+    try:
+        client.register_queue(
+            name, worker_concurrency=worker_concurrency, polling_interval_sec=polling_interval_sec
+        )
+    finally:
+        client.destroy()
+
+
+def launch_executor(settings: Settings, *, executor_id: str, queues: list[str]) -> None:
+    """Start DBOS in this process as executor `executor_id`, dequeuing only from `queues`.
+
+    The application version is pinned (not DBOS's hash of the code), so a restarted or
+    upgraded worker still recovers the work its predecessor left pending.
+    """
+    config: DBOSConfig = {
+        "name": APPLICATION,
+        "system_database_url": settings.dbos_url,
+        "application_version": settings.application_version,
+        "executor_id": executor_id,
+        "run_migrations": False,
+        "sys_db_pool_size": 20,
+        "notification_listener_polling_interval_sec": 0.1,
+    }
+    DBOS(config=config)
+    DBOS.listen_queues(queues)
+    DBOS.launch()
+
+
+def shutdown_executor() -> None:
+    DBOS.destroy(workflow_completion_timeout_sec=5)

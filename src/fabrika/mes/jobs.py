@@ -1,0 +1,67 @@
+"""Starting quote jobs and reading their state, for the MES API (a DBOS client, no worker)."""
+
+import uuid
+from typing import Any
+
+from dbos import DBOSClient, EnqueueOptions
+
+from fabrika.core.errors import NotFound
+from fabrika.mes.client import QUOTE_QUEUE, QUOTE_WORKFLOW
+from fabrika.mes.schemas import QuoteRequest
+
+PROGRESS = "progress"
+STATES = {
+    "DELAYED": "queued",
+    "ENQUEUED": "queued",
+    "PENDING": "running",
+    "SUCCESS": "done",
+    "ERROR": "failed",
+    "CANCELLED": "cancelled",
+    "MAX_RECOVERY_ATTEMPTS_EXCEEDED": "failed",
+}
+
+
+def job_id_for(request: QuoteRequest) -> str:
+    """An order has one quote job, so a retried request finds the first one."""
+    return f"order-{request.order_id}" if request.order_id else str(uuid.uuid4())
+
+
+def workflow_id(job_id: str) -> str:
+    return f"quote-{job_id}"
+
+
+async def start_job(dbos: DBOSClient, request: QuoteRequest, *, application_version: str) -> str:
+    job_id = job_id_for(request)
+    options: EnqueueOptions = {
+        "queue_name": QUOTE_QUEUE,
+        "workflow_name": QUOTE_WORKFLOW,
+        "workflow_id": workflow_id(job_id),
+        "app_version": application_version,
+    }
+    await dbos.enqueue_async(options, request.model_dump(mode="json"))
+    return job_id
+
+
+async def job_view(dbos: DBOSClient, job_id: str) -> dict[str, Any]:
+    """{id, status: queued|running|done|refused|failed, progress, quote | error}."""
+    statuses = await dbos.list_workflows_async(workflow_ids=[workflow_id(job_id)], load_input=False)
+    if not statuses:
+        raise NotFound(f"There is no quote job {job_id}.")
+    status = statuses[0]
+    view: dict[str, Any] = {"id": job_id, "status": STATES.get(status.status, "running")}
+    progress = await dbos.get_event_async(workflow_id(job_id), PROGRESS, timeout_seconds=0)
+    if progress:
+        view["progress"] = progress
+    if view["status"] == "done":
+        result = status.output or {}
+        if result.get("ok"):
+            view["quote"] = result["quote"]
+        else:
+            view["status"] = "refused"
+            view["error"] = {"code": result.get("code"), "detail": result.get("detail")}
+    elif view["status"] == "failed":
+        view["error"] = {
+            "code": "quote_failed",
+            "detail": "The price could not be calculated; try again later.",
+        }
+    return view

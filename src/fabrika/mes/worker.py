@@ -1,0 +1,42 @@
+"""The quote worker: a DBOS executor for the `quotes` queue, one CPU-bound job at a time."""
+
+import os
+
+from fastapi import FastAPI
+
+from fabrika.core.app import create_app
+from fabrika.core.cache import Cache
+from fabrika.core.workflows import launch_executor, shutdown_executor
+from fabrika.mes import quote_jobs
+from fabrika.mes.app import catalog_store
+from fabrika.mes.client import QUOTE_QUEUE
+
+
+async def _launch(app: FastAPI) -> None:
+    settings = app.state.settings
+
+    def cache(name: str) -> Cache:
+        return Cache(
+            app.state.redis, prefix=settings.redis_prefix, name=name, enabled=settings.cache_enabled
+        )
+
+    quote_jobs.configure(
+        quote_jobs.QuoteContext(
+            sessions=app.state.sessions,
+            catalog=catalog_store(app),
+            quotes=cache("mes-quotes"),
+            analyses=cache("mes-analyses"),
+        )
+    )
+    executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", "quote-0")
+    launch_executor(settings, executor_id=executor_id, queues=[QUOTE_QUEUE])
+
+
+async def _shutdown(app: FastAPI) -> None:
+    shutdown_executor()
+
+
+def build() -> FastAPI:
+    return create_app(
+        "quote", routers=[], uses_redis=True, on_startup=_launch, on_shutdown=_shutdown
+    )
