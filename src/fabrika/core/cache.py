@@ -77,6 +77,12 @@ class Cache:
         CACHE_REQUESTS.labels(self.name, "error").inc()
 
     async def get(self, key: str) -> bytes | None:
+        """A cached value or None; counted as a hit or a miss."""
+        value = await self._get(key)
+        CACHE_REQUESTS.labels(self.name, "miss" if value is None else "hit").inc()
+        return value
+
+    async def _get(self, key: str) -> bytes | None:
         if not self.available:
             return None
         try:
@@ -108,9 +114,7 @@ class Cache:
             return await load()
         cached = await self.get(key)
         if cached is not None:
-            CACHE_REQUESTS.labels(self.name, "hit").inc()
             return cached
-        CACHE_REQUESTS.labels(self.name, "miss").inc()
         pending = self._loads.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -138,7 +142,7 @@ class Cache:
             # Another instance is loading: wait up to ~1 s for its result.
             for _ in range(20):
                 await asyncio.sleep(0.05)
-                cached = await self.get(key)
+                cached = await self._get(key)
                 if cached is not None:
                     return cached
         value = await load()

@@ -53,6 +53,9 @@ class CatalogStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: Cache) -> None:
         self.sessions = sessions
         self.cache = cache
+        # A version's document never changes, so each process keeps the latest few: a read
+        # then costs one Redis lookup (the pointer) and no copy of the document over the wire.
+        self._documents: dict[int, bytes] = {}
 
     async def current_version(self) -> int:
         cached = await self.cache.get("version")
@@ -68,6 +71,9 @@ class CatalogStore:
     async def document_json(self, version: int) -> bytes:
         """The catalog of `version` as the JSON the API serves, `version` included."""
 
+        if version in self._documents:
+            return self._documents[version]
+
         async def load() -> bytes:
             async with self.sessions() as session:
                 row = await session.get(CatalogVersion, version)
@@ -75,7 +81,11 @@ class CatalogStore:
                 raise _missing()
             return json.dumps({"version": version, **row.document}).encode()
 
-        return await self.cache.get_or_load(f"v{version}", load, ttl_s=DOCUMENT_TTL_S)
+        document = await self.cache.get_or_load(f"v{version}", load, ttl_s=DOCUMENT_TTL_S)
+        if self.cache.enabled:
+            self._documents = {v: d for v, d in self._documents.items() if v > version - 4}
+            self._documents[version] = document
+        return document
 
     async def current(self) -> tuple[int, Catalog]:
         version = await self.current_version()

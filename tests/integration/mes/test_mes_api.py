@@ -74,9 +74,22 @@ async def test_the_same_file_uploaded_twice_is_one_model(mes) -> None:
     assert first["id"] == second["id"]
 
 
+def with_nan() -> bytes:
+    triangles = box_mesh(10, 10, 10).triangles.copy()
+    triangles[3, 1, 2] = np.nan
+    return to_binary_stl(Mesh(triangles))
+
+
+def flat() -> bytes:
+    square = np.array([[[0, 0, 0], [10, 0, 0], [10, 10, 0]], [[0, 0, 0], [10, 10, 0], [0, 10, 0]]])
+    return to_binary_stl(Mesh(square.astype(float)))
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [
+        (with_nan(), "non_finite"),
+        (flat(), "zero_volume"),
         (b"", "empty"),
         (b"this is not a model at all, just text " * 10, "not_stl"),
         (b"\0" * 80 + struct.pack("<I", 1000) + b"\0" * 100, "truncated"),
