@@ -19,6 +19,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install services
+	@command -v wrk >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/run_all.py
 
 install: $(STAMP) system

@@ -11,7 +11,11 @@ from pathlib import Path
 class ServerState:
     backend: str
     server: str
-    status: str  # UP, DOWN, MAINT, "no check", …
+    status: str  # UP, DOWN, MAINT, "no check"; "UP 1/2" while a failing check is counted
+
+    @property
+    def up(self) -> bool:
+        return self.status.split(" ")[0] == "UP"
 
 
 async def run_command(socket_path: Path, command: str, timeout_s: float = 5.0) -> str:

@@ -118,7 +118,7 @@ async def _gateway_routing(
                 raise RuntimeError(f"the gateway exited; see {settings.run_dir / 'logs'}")
             with contextlib.suppress(OSError):  # the socket appears once HAProxy runs
                 states = await server_states(socket)
-                if states and all(state.status == "UP" for state in states):
+                if states and all(s.up for s in states if s.status != "MAINT"):
                     return
             await asyncio.sleep(0.2)
 

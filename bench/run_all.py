@@ -1,0 +1,11 @@
+"""Every benchmark in turn, each printing its side-by-side figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("catalog_cache.py", "quotes.py"):
+    print(f"\n=== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)
