@@ -72,13 +72,16 @@ async def submit_order(
         await MesClient(request.app.state.http).check_items(body.items)
     except ServiceError as exc:
         raise problem_from(exc) from exc
+    submitted_at = dt.datetime.now(dt.UTC)
+    deadline_s = request.app.state.settings.deadline_s("b2b")
     submission = Submission(
         order_id=uuid.uuid4(),
         channel="b2b",
         customer=Customer(email=account.email, name=account.name, language=account.language),
         items=body.items,
         due_date=body.due_date,
-        submitted_at=dt.datetime.now(dt.UTC),
+        submitted_at=submitted_at,
+        deadline_at=submitted_at + dt.timedelta(seconds=deadline_s),
         account_id=account.id,
         price_limit=account.price_limit,
     )

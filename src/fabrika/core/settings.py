@@ -28,6 +28,11 @@ class Settings(BaseSettings):
 
     run_dir: Path = Path(".run")
     confirm_timeout_s: float = 24 * 3600
+    # Every order ends ACCEPTED or CANCELLED within its channel's deadline from submission;
+    # the reserve is the time kept at the end for compensating and telling the customer.
+    shop_deadline_s: float = 26 * 3600
+    b2b_deadline_s: float = 3600
+    compensation_reserve_s: float = 30
     demo_b2b_key: str | None = None
     mail_from: str = "Fabrika <orders@fabrika.local>"
     public_shop_url: str = ""
@@ -35,6 +40,9 @@ class Settings(BaseSettings):
     http_timeout_s: float = 10.0
     log_level: str = "INFO"
     application_version: str = "1"
+
+    def deadline_s(self, channel: str) -> float:
+        return self.b2b_deadline_s if channel == "b2b" else self.shop_deadline_s
 
     @property
     def internal_url(self) -> str:

@@ -10,13 +10,20 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "fabrika_http_requests", "HTTP requests served", ["service", "method", "route", "status"]
+)
+# Probes and scrapes would drown the signal the autoscaler reads.
+UNMEASURED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+HTTP_IN_FLIGHT = Gauge(
+    "fabrika_http_requests_in_flight",
+    "Requests being served now (the autoscaling signal)",
+    ["service"],
 )
 HTTP_DURATION = Histogram(
     "fabrika_http_request_duration_seconds",
@@ -57,7 +64,7 @@ class MetricsMiddleware:
         self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
             await self.app(scope, receive, send)
             return
         status = {"code": 500}
@@ -68,9 +75,12 @@ class MetricsMiddleware:
             await send(message)
 
         started = time.perf_counter()
+        in_flight = HTTP_IN_FLIGHT.labels(self.service)
+        in_flight.inc()
         try:
             await self.app(scope, receive, send_with_status)
         finally:
+            in_flight.dec()
             route = _route_template(scope)
             method = scope["method"]
             HTTP_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)

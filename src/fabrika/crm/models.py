@@ -58,6 +58,7 @@ class Order(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     reason_code: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     customer: Mapped[Customer] = relationship(lazy="raise")

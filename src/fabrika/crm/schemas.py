@@ -14,6 +14,7 @@ class RegisterOrder(BaseModel):
     items: list[Item]
     due_date: dt.date | None = None
     submitted_at: dt.datetime
+    deadline_at: dt.datetime | None = None
     account_id: UUID | None = None
 
 

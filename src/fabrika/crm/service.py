@@ -58,6 +58,7 @@ async def register_order(
                 items=[item.model_dump(mode="json") for item in registration.items],
                 due_date=registration.due_date,
                 submitted_at=registration.submitted_at,
+                deadline_at=registration.deadline_at,
             )
         )
         session.add_all(
@@ -121,6 +122,7 @@ async def get_order(session: AsyncSession, *, order_id: uuid.UUID) -> OrderView:
         quote=order.quote,
         reason=order.reason,
         reason_code=order.reason_code,
+        deadline_at=order.deadline_at,
         account_id=order.account_id,
         customer_email=order.customer.email,
     )

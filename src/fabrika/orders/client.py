@@ -38,9 +38,10 @@ class OrderSagaClient:
         }
         await self.dbos.enqueue_async(options, submission.model_dump(mode="json"))
 
-    async def decide(self, order_id: UUID, decision: Decision) -> None:
+    async def decide(self, order_id: UUID, decision: Decision, *, by: str = "customer") -> None:
+        """Deliver a confirmation or a cancellation to the order's saga (kept until read)."""
         await self.dbos.send_async(
-            workflow_id_of(order_id), {"decision": decision}, topic=DECISION_TOPIC
+            workflow_id_of(order_id), {"decision": decision, "by": by}, topic=DECISION_TOPIC
         )
 
     async def submitted_at(self, order_id: UUID) -> dt.datetime | None:

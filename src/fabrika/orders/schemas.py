@@ -67,6 +67,7 @@ class Submission(BaseModel):
     items: list[Item]
     due_date: dt.date | None = None
     submitted_at: dt.datetime
+    deadline_at: dt.datetime
     account_id: UUID | None = None
     price_limit: float | None = None
 
@@ -91,5 +92,6 @@ class OrderView(BaseModel):
     quote: dict | None = None
     reason: str | None = None
     reason_code: str | None = None
+    deadline_at: dt.datetime | None = None
     account_id: UUID | None = None
     customer_email: str | None = None

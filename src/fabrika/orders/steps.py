@@ -1,19 +1,25 @@
 """The saga's steps: each one call to another service, retried on transient failure.
 
-A business refusal (a 4xx answer) is returned as an Outcome, not raised, so DBOS
-records it once and the workflow compensates instead of retrying.
+A business refusal (a 4xx answer) is returned as an outcome, not raised, so DBOS records it
+once and the workflow compensates instead of retrying. Forward steps also refuse once the
+order's deadline (less the time kept for compensation) has passed: the decision is then
+part of the step's recorded output, so a recovered saga replays it exactly.
 """
 
 import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
 import httpx
-import structlog
 from dbos import DBOS
+from prometheus_client import Histogram
 
 from fabrika.core.http import ServiceError
+from fabrika.core.settings import get_settings
 from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import RegisterOrder, Transition
 from fabrika.mes.client import MesClient
@@ -21,7 +27,12 @@ from fabrika.notify.client import NotifyClient
 from fabrika.notify.schemas import EmailRequest
 from fabrika.orders.schemas import Submission
 
-log = structlog.get_logger()
+STEP_SECONDS = Histogram(
+    "fabrika_saga_step_duration_seconds",
+    "Time a saga step took, retries included",
+    ["step"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 @dataclass
@@ -50,21 +61,59 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, ServiceError) and exc.transient
 
 
+# 10 attempts, pauses growing from 0.5 s to about 13 s: some 40 s of riding out a restart.
 RETRIED = {
     "retries_allowed": True,
-    "max_attempts": 8,
+    "max_attempts": 10,
     "interval_seconds": 0.5,
-    "backoff_rate": 2.0,
+    "backoff_rate": 1.5,
     "should_retry": _is_transient,
 }
+Outcome = dict[str, Any]
 
 
-def refused(error: ServiceError) -> dict[str, Any]:
+def refused(error: ServiceError) -> Outcome:
     return {"ok": False, "code": error.code or "refused", "detail": error.detail}
 
 
-@DBOS.step(**RETRIED)
-async def register_in_crm(submission: dict) -> dict[str, Any]:
+def past_deadline(deadline_at: str) -> bool:
+    """Whether forward work must stop: the reserve is kept for compensating."""
+    reserve = dt.timedelta(seconds=get_settings().compensation_reserve_s)
+    return dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(deadline_at) - reserve
+
+
+DEADLINE_PASSED: Outcome = {
+    "ok": False,
+    "code": "deadline_exceeded",
+    "detail": "The order could not be processed in the time allowed for it.",
+}
+
+
+def forward(name: str) -> Callable:
+    """A forward step: timed, refusing past the deadline, 4xx answers turned into refusals."""
+
+    def decorate(call: Callable[..., Awaitable[Outcome]]) -> Callable:
+        @wraps(call)
+        async def step(deadline_at: str, *args: Any) -> Outcome:
+            if past_deadline(deadline_at):
+                return DEADLINE_PASSED
+            started = time.perf_counter()
+            try:
+                return await call(*args)
+            except ServiceError as exc:
+                if exc.transient:
+                    raise
+                return refused(exc)
+            finally:
+                STEP_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+        return DBOS.step(name=name, **RETRIED)(step)
+
+    return decorate
+
+
+@forward("register_in_crm")
+async def register_in_crm(submission: dict) -> Outcome:
     order = Submission.model_validate(submission)
     registration = RegisterOrder(
         channel=order.channel,
@@ -72,78 +121,83 @@ async def register_in_crm(submission: dict) -> dict[str, Any]:
         items=order.items,
         due_date=order.due_date,
         submitted_at=order.submitted_at,
+        deadline_at=order.deadline_at,
         account_id=order.account_id,
     )
     view = await services().crm.register_order(order.order_id, registration)
     return {"ok": True, "status": view.status}
 
 
-@DBOS.step(**RETRIED)
-async def record_status(order_id: str, transition: dict) -> dict[str, Any]:
-    try:
-        view = await services().crm.record_transition(
-            UUID(order_id), Transition.model_validate(transition)
-        )
-    except ServiceError as exc:
-        if exc.transient:
-            raise
-        return refused(exc)
+@forward("record_status")
+async def record_status(order_id: str, transition: dict) -> Outcome:
+    view = await services().crm.record_transition(
+        UUID(order_id), Transition.model_validate(transition)
+    )
     return {"ok": True, "status": view.status}
 
 
-@DBOS.step(**RETRIED)
-async def request_quote(submission: dict) -> dict[str, Any]:
+@forward("request_quote")
+async def request_quote(submission: dict) -> Outcome:
     """Start the order's quote job in MES (starting it again finds the same job)."""
     order = Submission.model_validate(submission)
-    try:
-        job = await services().mes.request_quote(order.order_id, order.items)
-    except ServiceError as exc:
-        if exc.transient:
-            raise
-        return refused(exc)
+    job = await services().mes.request_quote(order.order_id, order.items)
     return {"ok": True, "job_id": job["id"]}
 
 
-@DBOS.step(**RETRIED)
-async def quote_job_state(job_id: str) -> dict[str, Any]:
-    return await services().mes.quote_job(job_id)
+@forward("quote_job_state")
+async def quote_job_state(job_id: str) -> Outcome:
+    return {"ok": True, **await services().mes.quote_job(job_id)}
 
 
-@DBOS.step(**RETRIED)
-async def reserve_capacity(order_id: str, due_date: str | None) -> dict[str, Any]:
-    try:
-        reservation = await services().mes.reserve(UUID(order_id), due_date)
-    except ServiceError as exc:
-        if exc.transient:
-            raise
-        return refused(exc)
+@forward("reserve_capacity")
+async def reserve_capacity(order_id: str, due_date: str | None) -> Outcome:
+    reservation = await services().mes.reserve(UUID(order_id), due_date)
     return {"ok": True, "reservation": reservation}
 
 
-@DBOS.step(**RETRIED)
-async def release_capacity(order_id: str) -> None:
-    await services().mes.release(UUID(order_id))
-
-
-@DBOS.step(**RETRIED)
-async def accept_into_production(order_id: str) -> dict[str, Any]:
-    try:
-        job = await services().mes.accept(UUID(order_id))
-    except ServiceError as exc:
-        if exc.transient:
-            raise
-        return refused(exc)
+@forward("accept_into_production")
+async def accept_into_production(order_id: str) -> Outcome:
+    job = await services().mes.accept(UUID(order_id))
     return {"ok": True, "job": job}
 
 
-@DBOS.step(**RETRIED)
+# Compensations, notifications and recording acceptance run whatever the clock says: they
+# are how an order ends, and production has the order once MES accepted it.
+
+
+@DBOS.step(name="record_accepted", **RETRIED)
+async def record_accepted(order_id: str) -> Outcome:
+    transition = Transition(status="ACCEPTED")
+    view = await services().crm.record_transition(UUID(order_id), transition)
+    return {"ok": True, "status": view.status}
+
+
+@DBOS.step(name="release_capacity", **RETRIED)
+async def release_capacity(order_id: str) -> None:
+    with STEP_SECONDS.labels("release_capacity").time():
+        await services().mes.release(UUID(order_id))
+
+
+@DBOS.step(name="cancel_in_crm", **RETRIED)
+async def cancel_in_crm(order_id: str, code: str, detail: str) -> Outcome:
+    transition = Transition(status="CANCELLED", reason=detail, reason_code=code)
+    try:
+        view = await services().crm.record_transition(UUID(order_id), transition)
+    except ServiceError as exc:
+        if exc.transient:
+            raise
+        return refused(exc)  # e.g. never registered: nothing to cancel there
+    return {"ok": True, "status": view.status}
+
+
+@DBOS.step(name="email_customer", **RETRIED)
 async def email_customer(order_id: str, status: str, email: dict) -> None:
     """One email per order and status; the key makes a retried step send nothing twice."""
     request = EmailRequest(key=f"order:{order_id}:{status}", **email)
     await services().notify.send_email(request)
 
 
-@DBOS.step()
-async def clock_after(seconds: float) -> str:
-    """A deadline fixed once: recorded by DBOS, so recovery sees the same value."""
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
+@DBOS.step(name="clock")
+async def clock() -> str:
+    """Now, recorded: a recovered saga sees the same time it saw the first time."""
+    return dt.datetime.now(dt.UTC).isoformat()

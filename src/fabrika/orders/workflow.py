@@ -1,10 +1,13 @@
 """The order saga as one durable workflow: steps top to bottom, compensations beside them.
 
 register in CRM (compensation: cancel there) → quote in MES → wait for the customer's
-confirmation until a deadline → reserve capacity (compensation: release) → accept into
-production. Every status change is recorded in the CRM and emailed to the customer.
+confirmation → reserve capacity (compensation: release) → accept into production. Every
+status change is recorded in the CRM and emailed to the customer. The order's deadline
+bounds every wait and every step, and the customer or an operator may cancel until MES
+accepts the order: whatever happens, the saga ends ACCEPTED or CANCELLED with a reason.
 """
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,9 +23,16 @@ from fabrika.orders.schemas import OrderStatus, Submission
 
 log = structlog.get_logger()
 
-QUOTE_WAIT_S = 600
+# Counted when the workflow code runs: a saga recovered mid-way may count its start twice.
+SAGAS_STARTED = Counter("fabrika_sagas_started", "Order sagas started (or resumed)", ["channel"])
 SAGAS_ENDED = Counter("fabrika_sagas_ended", "Order sagas that ended", ["outcome", "reason"])
+COMPENSATIONS = Counter("fabrika_saga_compensations", "Compensations run", ["compensation"])
 Compensation = Callable[[str, str], Awaitable[None]]
+COMPENSATION_ATTEMPTS = 120
+CANCELLED_BY = {
+    "customer": ("customer_cancelled", "You cancelled the order."),
+    "operator": ("operator_cancelled", "An operator cancelled the order."),
+}
 
 
 class SagaFailed(Exception):
@@ -37,6 +47,7 @@ class SagaFailed(Exception):
 @DBOS.workflow(name=WORKFLOW_NAME)
 async def order_saga(submission: dict) -> str:
     order = Submission.model_validate(submission)
+    SAGAS_STARTED.labels(order.channel).inc()
     saga = OrderSaga(order, submission)
     try:
         await saga.run()
@@ -55,40 +66,41 @@ class OrderSaga:
         self.order = order
         self.submission = submission
         self.id = str(order.order_id)
+        self.deadline = order.deadline_at.isoformat()
         self.compensations: list[Compensation] = []
         self.price: dict[str, Any] = {}
 
     async def run(self) -> None:
-        await self.must(steps.register_in_crm(self.submission))
+        await self.must(steps.register_in_crm(self.deadline, self.submission))
         self.compensations.append(self.cancel_in_crm)
         await self.tell(OrderStatus.REGISTERED)
 
         quote = await self.quote()
         self.price = {"price": quote["total"], "currency": quote["currency"]}
         await self.record(OrderStatus.QUOTED, **self.price, quote=quote)
-        deadline = await steps.clock_after(get_settings().confirm_timeout_s)
-        await self.tell(OrderStatus.QUOTED, quote=quote, deadline=deadline)
-
         await self.await_confirmation(quote)
         await self.record(OrderStatus.CONFIRMED)
         await self.tell(OrderStatus.CONFIRMED)
 
+        await self.cancellation_point()
         due = self.order.due_date.isoformat() if self.order.due_date else None
-        await self.must(steps.reserve_capacity(self.id, due))
+        await self.must(steps.reserve_capacity(self.deadline, self.id, due))
         self.compensations.append(self.release_capacity)
         await self.record(OrderStatus.RESERVED)
         await self.tell(OrderStatus.RESERVED)
 
-        await self.must(steps.accept_into_production(self.id))
-        await self.record(OrderStatus.ACCEPTED)
+        await self.cancellation_point()
+        await self.must(steps.accept_into_production(self.deadline, self.id))
+        # MES has the order now: from here on nothing compensates it.
+        await self.must_answer(steps.record_accepted(self.id))
         await self.tell(OrderStatus.ACCEPTED, quote=quote)
 
     async def quote(self) -> dict[str, Any]:
-        """Wait for MES's quote job, polling durably with a growing pause."""
-        job_id = (await self.must(steps.request_quote(self.submission)))["job_id"]
-        pause, waited = 0.1, 0.0
-        while waited < QUOTE_WAIT_S:
-            state = await self.must_answer(steps.quote_job_state(job_id))
+        """Wait for MES's quote job, polling with a growing pause that also hears a cancel."""
+        job_id = (await self.must(steps.request_quote(self.deadline, self.submission)))["job_id"]
+        pause = 0.05
+        while True:
+            state = await self.must(steps.quote_job_state(self.deadline, job_id))
             if state["status"] == "done":
                 return state["quote"]
             if state["status"] in ("refused", "failed", "cancelled"):
@@ -97,13 +109,12 @@ class OrderSaga:
                     error.get("code") or "quote_failed",
                     error.get("detail") or "The price could not be calculated.",
                 )
-            await DBOS.sleep_async(pause)
-            waited += pause
+            self.on_decision(await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=pause))
             pause = min(pause * 2, 2.0)
-        raise SagaFailed("quote_timeout", "The price could not be calculated in time.")
 
     async def await_confirmation(self, quote: dict) -> None:
         if self.order.channel == "b2b":
+            await self.tell(OrderStatus.QUOTED, quote=quote)
             limit = self.order.price_limit or 0.0
             if quote["total"] > limit:
                 raise SagaFailed(
@@ -113,16 +124,31 @@ class OrderSaga:
                     "confirmation.",
                 )
             return
-        message = await DBOS.recv_async(
-            DECISION_TOPIC, timeout_seconds=get_settings().confirm_timeout_s
+        now = dt.datetime.fromisoformat(await steps.clock())
+        reserve = dt.timedelta(seconds=get_settings().compensation_reserve_s)
+        confirm_by = min(
+            now + dt.timedelta(seconds=get_settings().confirm_timeout_s),
+            self.order.deadline_at - reserve,
         )
+        await self.tell(OrderStatus.QUOTED, quote=quote, deadline=confirm_by.isoformat())
+        wait_s = max((confirm_by - now).total_seconds(), 0.0)
+        message = await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=wait_s)
         if message is None:
             raise SagaFailed(
                 "confirmation_timeout",
                 "The price was not confirmed before the confirmation deadline.",
             )
+        self.on_decision(message)
         if message.get("decision") != "confirm":
             raise SagaFailed("customer_cancelled", "You cancelled the order.")
+
+    async def cancellation_point(self) -> None:
+        """Between steps: a cancellation sent meanwhile stops the saga here."""
+        self.on_decision(await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=0))
+
+    def on_decision(self, message: dict | None) -> None:
+        if message and message.get("decision") == "cancel":
+            raise SagaFailed(*CANCELLED_BY.get(message.get("by", ""), CANCELLED_BY["customer"]))
 
     async def must_answer(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         """Run a step; exhausted retries fail the saga with a readable reason."""
@@ -143,7 +169,7 @@ class OrderSaga:
         return result
 
     async def record(self, status: OrderStatus, **fields: Any) -> None:
-        await self.must(steps.record_status(self.id, {"status": status, **fields}))
+        await self.must(steps.record_status(self.deadline, self.id, {"status": status, **fields}))
 
     async def tell(self, status: OrderStatus, **extra: Any) -> None:
         """Email the customer; a notification that cannot be sent never blocks the order."""
@@ -162,8 +188,21 @@ class OrderSaga:
         await self.tell(OrderStatus.CANCELLED, reason_code=code, reason=detail)
 
     async def cancel_in_crm(self, code: str, detail: str) -> None:
-        transition = {"status": OrderStatus.CANCELLED, "reason": detail, "reason_code": code}
-        await steps.record_status(self.id, transition)
+        COMPENSATIONS.labels("cancel_in_crm").inc()
+        await self.persist(lambda: steps.cancel_in_crm(self.id, code, detail))
 
     async def release_capacity(self, code: str, detail: str) -> None:
-        await steps.release_capacity(self.id)
+        COMPENSATIONS.labels("release_capacity").inc()
+        await self.persist(lambda: steps.release_capacity(self.id))
+
+    async def persist(self, step: Callable[[], Awaitable[Any]]) -> None:
+        """A compensation must happen: after a step's own retries, keep trying every
+        half minute (durably) for up to an hour, then leave it to the operators."""
+        for _ in range(COMPENSATION_ATTEMPTS):
+            try:
+                await step()
+                return
+            except Exception as exc:
+                log.error("compensation failed, will retry", order_id=self.id, error=repr(exc))
+                await DBOS.sleep_async(30)
+        log.error("compensation abandoned; the order needs an operator", order_id=self.id)

@@ -4,6 +4,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     ready_url: str | None = None
     process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -53,7 +56,9 @@ class Supervisor:
                 env={**os.environ, **child.env},
                 start_new_session=True,
             )
-        self.children.append(child)
+        if child not in self.children:
+            self.children.append(child)
+        child.started_at = time.monotonic()
         (self.pid_dir / f"{child.name}.pid").write_text(str(child.pid))
         log.info("started", process=child.name, pid=child.pid)
         return child
@@ -83,6 +88,20 @@ class Supervisor:
 
     def exited(self) -> list[Child]:
         return [c for c in self.children if c.process and c.process.returncode is not None]
+
+    async def restart_exited(self, min_uptime_s: float = 1.0) -> list[Child]:
+        """Start again every child that died, the way it was first started (same port, same
+        executor id, so its unfinished work is resumed). A child that dies right after
+        starting waits out `min_uptime_s` first, so a crash loop cannot spin the CPU."""
+        restarted = []
+        for child in self.exited():
+            if time.monotonic() - child.started_at < min_uptime_s:
+                continue
+            log.warning("restarting", process=child.name, code=child.process.returncode)
+            child.restarts += 1
+            await self.start(child)
+            restarted.append(child)
+        return restarted
 
     async def stop(self, child: Child, timeout_s: float = 15.0) -> None:
         """SIGTERM, a bounded wait for a graceful exit, then SIGKILL."""

@@ -124,15 +124,11 @@ async def _gateway_routing(
 
 
 async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
-    """Run until asked to stop; a child that dies is reported, not silently ignored."""
-    reported: set[str] = set()
+    """Run until asked to stop, starting again any process that dies."""
     while not stop.is_set():
-        for child in supervisor.exited():
-            if child.name not in reported:
-                reported.add(child.name)
-                log.error("process exited", process=child.name, code=child.process.returncode)
+        await supervisor.restart_exited()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
+            await asyncio.wait_for(stop.wait(), 0.5)
 
 
 def _announce(

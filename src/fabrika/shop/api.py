@@ -1,6 +1,5 @@
 """The shop entry's order API."""
 
-import datetime as dt
 from typing import Annotated
 from uuid import UUID
 
@@ -35,11 +34,12 @@ SagasDep = Annotated[OrderSagaClient, Depends(get_sagas)]
 
 
 @router.post("/orders", status_code=status.HTTP_202_ACCEPTED)
-async def submit_order(body: OrderIn, response: Response, mes: MesDep, sagas: SagasDep) -> Accepted:
+async def submit_order(
+    body: OrderIn, request: Request, response: Response, mes: MesDep, sagas: SagasDep
+) -> Accepted:
     """Place an order; its price is calculated in the background. Follow `status_url`."""
-    submission = await service.submit_order(
-        body, mes=mes, sagas=sagas, today=dt.datetime.now(dt.UTC).date()
-    )
+    deadline_s = request.app.state.settings.deadline_s("shop")
+    submission = await service.submit_order(body, mes=mes, sagas=sagas, deadline_s=deadline_s)
     url = f"/api/v1/orders/{submission.order_id}"
     response.headers["Location"] = url
     return Accepted(id=submission.order_id, status="NEW", status_url=url)
@@ -55,15 +55,16 @@ async def get_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> OrderView:
 async def confirm_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepted:
     """Accept the quoted price; the order then goes on to production planning."""
     order = await service.find_order(order_id, crm=crm, sagas=sagas)
-    await service.decide(order, "confirm", sagas=sagas)
+    await service.confirm(order, sagas=sagas)
     url = f"/api/v1/orders/{order_id}"
     return Accepted(id=order_id, status=order.status, status_url=url)
 
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepted:
-    """Decline the quoted price; the order is cancelled and nothing is charged."""
+    """Cancel the order at any point before it is accepted into production; nothing is
+    charged. The order shows CANCELLED once the steps already taken are undone."""
     order = await service.find_order(order_id, crm=crm, sagas=sagas)
-    await service.decide(order, "cancel", sagas=sagas)
+    await service.cancel(order, sagas=sagas)
     url = f"/api/v1/orders/{order_id}"
     return Accepted(id=order_id, status=order.status, status_url=url)

@@ -8,8 +8,9 @@ from fabrika.core.errors import Conflict, NotFound, Problem
 from fabrika.core.http import ServiceError, problem_from
 from fabrika.crm.client import CrmClient
 from fabrika.mes.client import MesClient
-from fabrika.orders.client import Decision, OrderSagaClient
+from fabrika.orders.client import OrderSagaClient
 from fabrika.orders.schemas import (
+    TERMINAL,
     HistoryEntry,
     OrderIn,
     OrderStatus,
@@ -19,10 +20,11 @@ from fabrika.orders.schemas import (
 
 
 async def submit_order(
-    order: OrderIn, *, mes: MesClient, sagas: OrderSagaClient, today: dt.date
+    order: OrderIn, *, mes: MesClient, sagas: OrderSagaClient, deadline_s: float
 ) -> Submission:
     """Check the items against the catalog, then start the order's saga."""
-    if order.due_date is not None and order.due_date <= today:
+    submitted_at = dt.datetime.now(dt.UTC)
+    if order.due_date is not None and order.due_date <= submitted_at.date():
         raise Problem(
             f"The due date {order.due_date} is not in the future; choose a later date.",
             status=422,
@@ -40,7 +42,8 @@ async def submit_order(
         customer=order.customer,
         items=order.items,
         due_date=order.due_date,
-        submitted_at=dt.datetime.now(dt.UTC),
+        submitted_at=submitted_at,
+        deadline_at=submitted_at + dt.timedelta(seconds=deadline_s),
     )
     await sagas.start(submission)
     return submission
@@ -65,12 +68,22 @@ async def find_order(order_id: UUID, *, crm: CrmClient, sagas: OrderSagaClient) 
     )
 
 
-async def decide(order: OrderView, decision: Decision, *, sagas: OrderSagaClient) -> None:
-    """Pass the customer's decision to the saga, which waits for it while the order is QUOTED."""
+async def confirm(order: OrderView, *, sagas: OrderSagaClient) -> None:
+    """Accept the quoted price; the saga waits for this while the order is QUOTED."""
     if order.status != OrderStatus.QUOTED:
         raise Conflict(
-            f"The order is {order.status.value}, not waiting for your decision; only a QUOTED "
-            "order can be confirmed or cancelled.",
+            f"The order is {order.status.value}, not waiting for confirmation; only a QUOTED "
+            "order can be confirmed.",
             current_status=order.status.value,
         )
-    await sagas.decide(order.id, decision)
+    await sagas.decide(order.id, "confirm")
+
+
+async def cancel(order: OrderView, *, sagas: OrderSagaClient, by: str = "customer") -> None:
+    """Ask the saga to stop; it compensates what it did unless MES accepted the order first."""
+    if order.status in TERMINAL:
+        raise Conflict(
+            f"The order is {order.status.value} already and can no longer be cancelled.",
+            current_status=order.status.value,
+        )
+    await sagas.decide(order.id, "cancel", by=by)
