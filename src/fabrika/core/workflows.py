@@ -2,10 +2,12 @@
 and the configuration of the processes that run them (saga and quote workers)."""
 
 import asyncio
+import os
 
 from dbos import DBOS, DBOSClient, DBOSConfig
 from fastapi import FastAPI
 
+from fabrika.core.executors import ExecutorLiveness
 from fabrika.core.settings import Settings
 
 APPLICATION = "fabrika"
@@ -35,6 +37,26 @@ def register_queue(
         )
     finally:
         client.destroy()
+
+
+async def start_executor(app: FastAPI, *, kind: str, queues: list[str]) -> None:
+    """Lifespan hook of a worker: launch DBOS as this instance's executor, then its liveness
+    (heartbeat and reaping). The id comes from FABRIKA_EXECUTOR_ID, stable per instance."""
+    settings = app.state.settings
+    executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", f"{kind}-0")
+    launch_executor(settings, executor_id=executor_id, queues=queues)
+    app.state.liveness = ExecutorLiveness(
+        app.state.engine,
+        executor_id=executor_id,
+        kind=kind,
+        version=settings.application_version,
+    )
+    app.state.liveness.start()
+
+
+async def stop_executor(app: FastAPI) -> None:
+    await app.state.liveness.stop()
+    shutdown_executor()
 
 
 def launch_executor(settings: Settings, *, executor_id: str, queues: list[str]) -> None:

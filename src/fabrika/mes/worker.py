@@ -1,12 +1,10 @@
 """The quote worker: a DBOS executor for the `quotes` queue, one CPU-bound job at a time."""
 
-import os
-
 from fastapi import FastAPI
 
 from fabrika.core.app import create_app
 from fabrika.core.cache import Cache
-from fabrika.core.workflows import launch_executor, shutdown_executor
+from fabrika.core.workflows import start_executor, stop_executor
 from fabrika.mes import quote_jobs
 from fabrika.mes.app import catalog_store
 from fabrika.mes.client import QUOTE_QUEUE
@@ -28,15 +26,10 @@ async def _launch(app: FastAPI) -> None:
             analyses=cache("mes-analyses"),
         )
     )
-    executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", "quote-0")
-    launch_executor(settings, executor_id=executor_id, queues=[QUOTE_QUEUE])
-
-
-async def _shutdown(app: FastAPI) -> None:
-    shutdown_executor()
+    await start_executor(app, kind="quote", queues=[QUOTE_QUEUE])
 
 
 def build() -> FastAPI:
     return create_app(
-        "quote", routers=[], uses_redis=True, on_startup=_launch, on_shutdown=_shutdown
+        "quote", routers=[], uses_redis=True, on_startup=_launch, on_shutdown=stop_executor
     )

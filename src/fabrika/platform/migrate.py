@@ -1,8 +1,11 @@
 """Bringing every schema up to date: each service's own Alembic history, then DBOS."""
 
+import asyncio
+
 from alembic import command
 from dbos import DBOS
 
+from fabrika.core.executors import create_heartbeat_table
 from fabrika.core.migrations import alembic_config
 from fabrika.core.settings import Settings
 from fabrika.mes.client import register_quote_queue
@@ -16,5 +19,6 @@ def migrate_all(settings: Settings) -> None:
     for service in SERVICES_WITH_SCHEMAS:
         command.upgrade(alembic_config(service, settings), "head")
     DBOS.migrate(settings.dbos_url, schema="dbos")
+    asyncio.run(create_heartbeat_table(settings.sqlalchemy_url))
     register_order_queue(settings)
     register_quote_queue(settings)
