@@ -14,6 +14,7 @@ APPS = {
     "notify": "fabrika.notify.app",
     "saga": "fabrika.orders.worker",
     "quote": "fabrika.mes.worker",
+    "ops": "fabrika.ops.app",
 }
 
 

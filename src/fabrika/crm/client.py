@@ -5,7 +5,7 @@ from uuid import UUID
 import httpx
 
 from fabrika.core.http import call_json
-from fabrika.crm.schemas import AccountView, RegisterOrder, Transition
+from fabrika.crm.schemas import AccountView, OrderStats, OrderSummary, RegisterOrder, Transition
 from fabrika.orders.schemas import OrderView
 
 
@@ -29,6 +29,18 @@ class CrmClient:
 
     async def get_order(self, order_id: UUID) -> OrderView:
         return OrderView.model_validate(await self._call("GET", f"/orders/{order_id}"))
+
+    async def list_orders(
+        self, *, status: str | None = None, overdue: bool = False, limit: int = 100
+    ) -> list[OrderSummary]:
+        params = {"overdue": str(overdue).lower(), "limit": str(limit)}
+        if status:
+            params["status"] = status
+        rows = await call_json(self.http, "GET", "/crm/v1/orders", params=params)
+        return [OrderSummary.model_validate(row) for row in rows]
+
+    async def order_stats(self) -> OrderStats:
+        return OrderStats.model_validate(await self._call("GET", "/orders/stats"))
 
     async def authenticate(self, api_key: str) -> AccountView:
         body = {"api_key": api_key}

@@ -37,3 +37,23 @@ class AccountView(BaseModel):
 
 class ApiKey(BaseModel):
     api_key: str = Field(min_length=8, max_length=200)
+
+
+class OrderSummary(BaseModel):
+    """One line of an operator's order list."""
+
+    id: UUID
+    status: OrderStatus
+    channel: str
+    customer_email: str
+    submitted_at: dt.datetime
+    deadline_at: dt.datetime | None
+    price: float | None
+    currency: str | None
+    reason: str | None
+
+
+class OrderStats(BaseModel):
+    by_status: dict[str, int]
+    in_flight: int
+    overdue: int

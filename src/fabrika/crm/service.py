@@ -5,7 +5,7 @@ import hashlib
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from fabrika.core.errors import Conflict, NotFound
 from fabrika.crm.lifecycle import TransitionRefused, check_transition
 from fabrika.crm.models import Account, Customer, Order, OrderEvent
-from fabrika.crm.schemas import RegisterOrder, Transition
-from fabrika.orders.schemas import HistoryEntry, OrderStatus, OrderView
+from fabrika.crm.schemas import OrderStats, OrderSummary, RegisterOrder, Transition
+from fabrika.orders.schemas import TERMINAL, HistoryEntry, OrderStatus, OrderView
 
 
 def hash_api_key(api_key: str) -> str:
@@ -160,3 +160,49 @@ async def create_account(
 async def authenticate(session: AsyncSession, *, api_key: str) -> Account | None:
     statement = select(Account).where(Account.api_key_hash == hash_api_key(api_key))
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+OPEN_STATUSES = [s.value for s in OrderStatus if s not in TERMINAL]
+
+
+async def list_orders(
+    session: AsyncSession, *, status: OrderStatus | None, overdue: bool, limit: int
+) -> list[OrderSummary]:
+    """Orders for operators, newest first; `overdue`: still open past their deadline."""
+    statement = (
+        select(Order, Customer.email)
+        .join(Customer, Order.customer_id == Customer.id)
+        .order_by(Order.submitted_at.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        statement = statement.where(Order.status == status)
+    if overdue:
+        statement = statement.where(Order.status.in_(OPEN_STATUSES), Order.deadline_at < func.now())
+    rows = (await session.execute(statement)).all()
+    return [
+        OrderSummary(
+            id=order.id,
+            status=order.status,
+            channel=order.channel,
+            customer_email=email,
+            submitted_at=order.submitted_at,
+            deadline_at=order.deadline_at,
+            price=float(order.price) if order.price is not None else None,
+            currency=order.currency,
+            reason=order.reason,
+        )
+        for order, email in rows
+    ]
+
+
+async def order_stats(session: AsyncSession) -> OrderStats:
+    counts = await session.execute(select(Order.status, func.count()).group_by(Order.status))
+    by_status = {status: count for status, count in counts.all()}
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.status.in_(OPEN_STATUSES), Order.deadline_at < func.now())
+    )
+    in_flight = sum(by_status.get(status, 0) for status in OPEN_STATUSES)
+    return OrderStats(by_status=by_status, in_flight=in_flight, overdue=overdue or 0)

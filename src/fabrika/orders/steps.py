@@ -98,12 +98,14 @@ def forward(name: str) -> Callable:
             if past_deadline(deadline_at):
                 return DEADLINE_PASSED
             started = time.perf_counter()
+            status = DBOS.step_status
+            attempts = (status.current_attempt or 0) + 1 if status else 1
             try:
-                return await call(*args)
+                return {**await call(*args), "attempts": attempts}
             except ServiceError as exc:
                 if exc.transient:
                     raise
-                return refused(exc)
+                return {**refused(exc), "attempts": attempts}
             finally:
                 STEP_SECONDS.labels(name).observe(time.perf_counter() - started)
 

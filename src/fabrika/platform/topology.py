@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-HTTP_SERVICES = ("shop", "b2b", "crm", "mes", "notify", "saga", "quote")
+HTTP_SERVICES = ("shop", "b2b", "crm", "mes", "notify", "ops", "saga", "quote")
 WORKERS = frozenset({"saga", "quote"})
 DEFAULT_SCALE: Mapping[str, int] = {service: 1 for service in HTTP_SERVICES}
 

@@ -1,0 +1,1 @@
+"""The operators' API: orders by state, the overdue list, saga timelines, retry and cancel."""

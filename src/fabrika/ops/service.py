@@ -1,0 +1,96 @@
+"""Operators' use cases, through the CRM's API and DBOS's system tables."""
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from dbos import DBOSClient
+
+from fabrika.core.errors import Conflict, NotFound
+from fabrika.core.http import ServiceError, problem_from
+from fabrika.crm.client import CrmClient
+from fabrika.crm.schemas import OrderSummary
+from fabrika.ops.timeline import step_timeline
+from fabrika.orders.client import WORKFLOW_NAME, OrderSagaClient, workflow_id_of
+from fabrika.orders.schemas import TERMINAL, OrderView
+
+RESUMABLE = {"ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED"}
+UNFINISHED = ["ENQUEUED", "PENDING"]
+
+
+async def order(crm: CrmClient, order_id: UUID) -> OrderView:
+    try:
+        return await crm.get_order(order_id)
+    except ServiceError as exc:
+        raise problem_from(exc) from exc
+
+
+async def saga_of(dbos: DBOSClient, order_id: UUID) -> dict[str, Any]:
+    """The saga's state and its step timeline."""
+    workflow_id = workflow_id_of(order_id)
+    statuses = await dbos.list_workflows_async(workflow_ids=[workflow_id], load_input=False)
+    if not statuses:
+        raise NotFound(f"There is no saga for order {order_id}.")
+    status = statuses[0]
+    steps = await dbos.list_workflow_steps_async(workflow_id)
+    return {
+        "workflow_id": workflow_id,
+        "status": status.status,
+        "executor_id": status.executor_id,
+        "steps": step_timeline([dict(step) for step in steps]),
+    }
+
+
+async def overdue(crm: CrmClient, dbos: DBOSClient) -> dict[str, Any]:
+    """Orders open past their deadline, sagas that never started in time, failed sagas.
+
+    In normal operation every list is empty."""
+    registered: list[OrderSummary] = await crm.list_orders(overdue=True, limit=1000)
+    now = dt.datetime.now(dt.UTC)
+    waiting = await dbos.list_workflows_async(
+        name=WORKFLOW_NAME, status=UNFINISHED, load_input=True, limit=1000
+    )
+    unregistered = [
+        {"workflow_id": w.workflow_id, "status": w.status, "deadline_at": deadline}
+        for w in waiting
+        if (deadline := _deadline_of(w.input))
+        and dt.datetime.fromisoformat(deadline) < now
+        and w.workflow_id.removeprefix("order-") not in {str(o.id) for o in registered}
+    ]
+    failed = await dbos.list_workflows_async(
+        name=WORKFLOW_NAME, status=sorted(RESUMABLE - {"CANCELLED"}), load_input=False, limit=1000
+    )
+    return {
+        "orders": [o.model_dump(mode="json") for o in registered],
+        "sagas_not_started": unregistered,
+        "sagas_failed": [{"workflow_id": w.workflow_id, "status": w.status} for w in failed],
+    }
+
+
+def _deadline_of(workflow_input: Any) -> str | None:
+    try:
+        return workflow_input["args"][0]["deadline_at"]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+async def cancel(crm: CrmClient, sagas: OrderSagaClient, order_id: UUID) -> OrderView:
+    current = await order(crm, order_id)
+    if current.status in TERMINAL:
+        raise Conflict(
+            f"The order is {current.status.value} already.", current_status=current.status.value
+        )
+    await sagas.decide(order_id, "cancel", by="operator")
+    return current
+
+
+async def retry(dbos: DBOSClient, order_id: UUID) -> dict[str, Any]:
+    """Resume a saga that failed or was stopped; it continues from its last completed step."""
+    saga = await saga_of(dbos, order_id)
+    if saga["status"] not in RESUMABLE:
+        raise Conflict(
+            f"The saga is {saga['status']}; only a failed or stopped saga can be retried.",
+            saga_status=saga["status"],
+        )
+    await dbos.resume_workflow_async(saga["workflow_id"])
+    return {"workflow_id": saga["workflow_id"], "status": "resumed"}

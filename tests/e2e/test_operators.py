@@ -1,0 +1,67 @@
+"""The operators' entry: order lists, the overdue list, saga timelines, cancel and retry."""
+
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import wait_for_mail, wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+def place(platform, http) -> tuple[str, str, str]:
+    email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    order = {
+        "customer": {"email": email, "name": "O", "language": "en"},
+        "items": [
+            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
+        ],
+    }
+    url = (
+        platform.shop + http.post(f"{platform.shop}/api/v1/orders", json=order).json()["status_url"]
+    )
+    return url, url.rsplit("/", 1)[1], email
+
+
+def test_an_operator_sees_the_saga_timeline_of_an_order(platform, http) -> None:
+    status_url, order_id, _ = place(platform, http)
+    wait_for_status(http, status_url, {"QUOTED"})
+    body = http.get(f"{platform.ops}/api/v1/ops/orders/{order_id}").json()
+    assert body["order"]["status"] == "QUOTED"
+    assert body["saga"]["status"] == "PENDING" and body["saga"]["executor_id"].startswith("saga-")
+    names = [s["name"] for s in body["saga"]["steps"]]
+    assert names[:2] == ["register_in_crm", "email_customer"]
+    assert "request_quote" in names and "record_status" in names
+    assert all(s["outcome"] == "ok" for s in body["saga"]["steps"])
+
+
+def test_orders_can_be_listed_by_status(platform, http) -> None:
+    status_url, order_id, _ = place(platform, http)
+    wait_for_status(http, status_url, {"QUOTED"})
+    quoted = http.get(f"{platform.ops}/api/v1/ops/orders", params={"status": "QUOTED"}).json()
+    assert order_id in {o["id"] for o in quoted}
+    assert all(o["status"] == "QUOTED" for o in quoted)
+
+
+def test_an_operator_can_cancel_and_the_customer_is_told_why(platform, http) -> None:
+    status_url, order_id, email = place(platform, http)
+    wait_for_status(http, status_url, {"QUOTED"})
+    response = http.post(f"{platform.ops}/api/v1/ops/orders/{order_id}/cancel")
+    assert response.status_code == 202
+    cancelled = wait_for_status(http, status_url, {"CANCELLED", "ACCEPTED"})
+    assert cancelled["status"] == "CANCELLED"
+    assert cancelled["reason_code"] == "operator_cancelled"
+    assert "operator" in wait_for_mail(http, platform.ops, email, 3)[-1]["body"]
+
+
+def test_a_running_saga_cannot_be_retried(platform, http) -> None:
+    status_url, order_id, _ = place(platform, http)
+    wait_for_status(http, status_url, {"QUOTED"})
+    response = http.post(f"{platform.ops}/api/v1/ops/orders/{order_id}/retry")
+    assert response.status_code == 409
+    assert response.json()["saga_status"] == "PENDING"
+
+
+def test_nothing_is_overdue_in_normal_operation(platform, http) -> None:
+    overdue = http.get(f"{platform.ops}/api/v1/ops/orders/overdue").json()
+    assert overdue == {"orders": [], "sagas_not_started": [], "sagas_failed": []}
