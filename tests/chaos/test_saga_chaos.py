@@ -1,0 +1,187 @@
+"""About 200 orders while saga workers and MES instances are killed with SIGKILL.
+
+Every client operation is recorded as invoked, then ok, failed or unknown (Jepsen's way);
+afterwards the database is checked: every order ended (ACCEPTED or CANCELLED) before its
+deadline, exactly one CRM record and one final email each, machine time held only by
+accepted orders, each compensation's effect at most once.
+"""
+
+import asyncio
+import os
+import random
+import signal
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+import psycopg
+import pytest
+
+from fabrika.platform.launcher import RunningPlatform, running_platform
+
+pytestmark = pytest.mark.chaos
+
+CONFIRM_TIMEOUT_S = 15
+DEADLINE_S = 150
+KINDS = ["happy"] * 12 + ["too_large"] * 3 + ["declined"] * 3 + ["unconfirmed"] * 2
+ORDERS = 200
+KILLS = 8
+
+
+@dataclass
+class Operation:
+    kind: str
+    email: str
+    outcome: str = "invoked"  # then ok, failed or unknown
+    order_id: str | None = None
+    decisions: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def platform():
+    overrides = {
+        "FABRIKA_CONFIRM_TIMEOUT_S": str(CONFIRM_TIMEOUT_S),
+        "FABRIKA_SHOP_DEADLINE_S": str(DEADLINE_S),
+        "FABRIKA_COMPENSATION_RESERVE_S": "20",
+        "FABRIKA_LOG_LEVEL": "WARNING",
+    }
+    with running_platform(overrides, scale="saga=2,mes=2") as running:
+        yield running
+
+
+def order_body(op: Operation) -> dict:
+    item = {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [15, 15, 15]}
+    if op.kind == "too_large":
+        item = {
+            "material": "standard-resin",
+            "process": "sla",
+            "quantity": 1,
+            "dimensions_mm": [900, 900, 900],
+        }
+    return {"customer": {"email": op.email, "name": "Chaos", "language": "en"}, "items": [item]}
+
+
+async def submit(http: httpx.AsyncClient, platform: RunningPlatform, op: Operation) -> None:
+    try:
+        response = await http.post(f"{platform.shop}/api/v1/orders", json=order_body(op))
+    except httpx.HTTPError:
+        op.outcome = "unknown"
+        return
+    if response.status_code == 202:
+        op.outcome, op.order_id = "ok", response.json()["id"]
+    else:
+        op.outcome = "failed" if response.status_code < 500 else "unknown"
+
+
+async def drive(http: httpx.AsyncClient, platform: RunningPlatform, op: Operation) -> None:
+    """Follow one order to its end, confirming or declining it as its kind says."""
+    url = f"{platform.shop}/api/v1/orders/{op.order_id}"
+    async with asyncio.timeout(DEADLINE_S + 60):
+        while True:
+            try:
+                order = (await http.get(url)).json()
+            except (httpx.HTTPError, ValueError):
+                await asyncio.sleep(0.5)
+                continue
+            status = order.get("status")
+            if status in ("ACCEPTED", "CANCELLED"):
+                return
+            if status == "QUOTED" and op.kind in ("happy", "declined"):
+                action = "confirm" if op.kind == "happy" else "cancel"
+                try:
+                    answer = await http.post(f"{url}/{action}")
+                    op.decisions.append(f"{action}:{answer.status_code}")
+                except httpx.HTTPError:
+                    op.decisions.append(f"{action}:unknown")
+            await asyncio.sleep(0.5)
+
+
+def kill_one(platform: RunningPlatform, rng: random.Random) -> str:
+    victims = [
+        p for p in (platform.run_dir / "pids").glob("*.pid") if p.stem.startswith(("saga-", "mes-"))
+    ]
+    victim = rng.choice(victims)
+    os.kill(int(victim.read_text()), signal.SIGKILL)
+    return victim.stem
+
+
+async def killer(platform: RunningPlatform, rng: random.Random, killed: list[str]) -> None:
+    for _ in range(KILLS):
+        await asyncio.sleep(rng.uniform(2, 5))
+        killed.append(kill_one(platform, rng))
+
+
+async def run_history(platform: RunningPlatform) -> tuple[list[Operation], list[str]]:
+    rng = random.Random(20261124)
+    ops = [
+        Operation(rng.choice(KINDS), f"chaos-{i}-{uuid.uuid4().hex[:6]}@example.com")
+        for i in range(ORDERS)
+    ]
+    killed: list[str] = []
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(timeout=15, limits=limits) as http:
+        chaos = asyncio.create_task(killer(platform, rng, killed))
+        drivers = []
+        for op in ops:
+            await submit(http, platform, op)
+            if op.order_id:
+                drivers.append(asyncio.create_task(drive(http, platform, op)))
+            await asyncio.sleep(0.1)
+        await chaos
+        await asyncio.gather(*drivers)
+    return ops, killed
+
+
+def test_every_order_ends_once_and_in_time_despite_killed_workers(platform) -> None:
+    ops, killed = asyncio.run(run_history(platform))
+
+    assert len(killed) >= 5 and any(k.startswith("saga-") for k in killed)
+    submitted = [op for op in ops if op.outcome == "ok"]
+    assert len(submitted) >= ORDERS * 0.9, Counter(op.outcome for op in ops)
+
+    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"]) as db:
+        orders = db.execute(
+            "SELECT o.id::text, o.status, o.deadline_at, c.email, "
+            "(SELECT max(at) FROM crm.order_events e WHERE e.order_id = o.id) "
+            "FROM crm.orders o JOIN crm.customers c ON c.id = o.customer_id"
+        ).fetchall()
+        by_id = {row[0]: row for row in orders}
+        # Every submission the client saw succeed has exactly one CRM record.
+        assert all(op.order_id in by_id for op in submitted)
+        assert len(by_id) == len(orders)
+        unfinished = [row for row in orders if row[1] not in ("ACCEPTED", "CANCELLED")]
+        assert unfinished == []
+        late = [row for row in orders if row[4] > row[2]]
+        assert late == []
+
+        events = Counter(
+            db.execute("SELECT order_id::text, status FROM crm.order_events").fetchall()
+        )
+        assert max(events.values()) == 1  # no status, compensation included, recorded twice
+
+        held = db.execute(
+            "SELECT DISTINCT order_id::text FROM mes.reservations WHERE status <> 'released'"
+        ).fetchall()
+        accepted = {row[0] for row in orders if row[1] == "ACCEPTED"}
+        assert {row[0] for row in held} <= accepted
+        jobs = db.execute("SELECT order_id::text FROM mes.production_jobs").fetchall()
+        assert {row[0] for row in jobs} == accepted
+
+        finals = Counter(
+            db.execute(
+                "SELECT recipient FROM notify.mailbox WHERE subject LIKE '%%accepted into%%' "
+                "OR subject LIKE '%%cancelled'"
+            ).fetchall()
+        )
+        assert {email for (email,) in finals} == {row[3] for row in orders}
+        assert max(finals.values()) == 1
+
+    outcomes = Counter((op.kind, by_id[op.order_id][1]) for op in submitted)
+    print(f"\nkilled: {killed}\noutcomes: {dict(outcomes)}\n"
+          f"client operations: {dict(Counter(op.outcome for op in ops))}")
+    assert outcomes[("too_large", "ACCEPTED")] == 0
+    assert outcomes[("unconfirmed", "ACCEPTED")] == 0
+    assert outcomes[("happy", "ACCEPTED")] >= 0.8 * sum(
+        n for (kind, _), n in outcomes.items() if kind == "happy"
+    )
