@@ -10,6 +10,7 @@ import asyncio
 import os
 import random
 import signal
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -133,6 +134,16 @@ async def run_history(platform: RunningPlatform) -> tuple[list[Operation], list[
     return ops, killed
 
 
+def wait_for_outbox(db: psycopg.Connection, timeout_s: float = 60) -> None:
+    """Emails leave notify's outbox in the background: wait until none is queued."""
+    deadline = time.monotonic() + timeout_s
+    while db.execute("SELECT count(*) FROM notify.deliveries WHERE status = 'queued'").fetchone()[
+        0
+    ]:
+        assert time.monotonic() < deadline, "emails still queued"
+        time.sleep(0.5)
+
+
 def test_every_order_ends_once_and_in_time_despite_killed_workers(platform) -> None:
     ops, killed = asyncio.run(run_history(platform))
 
@@ -140,7 +151,8 @@ def test_every_order_ends_once_and_in_time_despite_killed_workers(platform) -> N
     submitted = [op for op in ops if op.outcome == "ok"]
     assert len(submitted) >= ORDERS * 0.9, Counter(op.outcome for op in ops)
 
-    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"]) as db:
+    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
+        wait_for_outbox(db)
         orders = db.execute(
             "SELECT o.id::text, o.status, o.deadline_at, c.email, "
             "(SELECT max(at) FROM crm.order_events e WHERE e.order_id = o.id) "
@@ -178,8 +190,10 @@ def test_every_order_ends_once_and_in_time_despite_killed_workers(platform) -> N
         assert max(finals.values()) == 1
 
     outcomes = Counter((op.kind, by_id[op.order_id][1]) for op in submitted)
-    print(f"\nkilled: {killed}\noutcomes: {dict(outcomes)}\n"
-          f"client operations: {dict(Counter(op.outcome for op in ops))}")
+    print(
+        f"\nkilled: {killed}\noutcomes: {dict(outcomes)}\n"
+        f"client operations: {dict(Counter(op.outcome for op in ops))}"
+    )
     assert outcomes[("too_large", "ACCEPTED")] == 0
     assert outcomes[("unconfirmed", "ACCEPTED")] == 0
     assert outcomes[("happy", "ACCEPTED")] >= 0.8 * sum(

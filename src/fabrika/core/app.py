@@ -62,6 +62,7 @@ def create_app(
     routers: Sequence[APIRouter],
     uses_db: bool = True,
     uses_redis: bool = False,
+    db_pool_size: int = 3,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     settings: Settings | None = None,
@@ -81,7 +82,7 @@ def create_app(
             event_hooks={"request": [forward_request_id]},
         )
         if uses_db:
-            app.state.engine = create_engine(settings.sqlalchemy_url)
+            app.state.engine = create_engine(settings.sqlalchemy_url, pool_size=db_pool_size)
             app.state.sessions = create_sessions(app.state.engine)
         if uses_redis:
             app.state.redis = create_redis(settings.redis_url)

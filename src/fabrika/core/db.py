@@ -31,9 +31,13 @@ def schema_base(schema: str) -> type[DeclarativeBase]:
     return Base
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """The process's engine; built in lifespan, never at import."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+def create_engine(url: str, *, pool_size: int = 3) -> AsyncEngine:
+    """The process's engine; built in lifespan, never at import.
+
+    Pools are small on purpose: every instance of every service shares Postgres's
+    100 connections (README, "Connections"), and asyncpg connections are busy only briefly.
+    """
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -14,7 +14,11 @@ APPLICATION = "fabrika"
 
 
 def connect(settings: Settings) -> DBOSClient:
-    return DBOSClient(system_database_url=settings.dbos_url, application_name=APPLICATION)
+    return DBOSClient(
+        system_database_url=settings.dbos_url,
+        application_name=APPLICATION,
+        system_database_pool_size=2,
+    )
 
 
 async def open_dbos_client(app: FastAPI) -> None:
@@ -39,12 +43,12 @@ def register_queue(
         client.destroy()
 
 
-async def start_executor(app: FastAPI, *, kind: str, queues: list[str]) -> None:
+async def start_executor(app: FastAPI, *, kind: str, queues: list[str], pool_size: int) -> None:
     """Lifespan hook of a worker: launch DBOS as this instance's executor, then its liveness
     (heartbeat and reaping). The id comes from FABRIKA_EXECUTOR_ID, stable per instance."""
     settings = app.state.settings
     executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", f"{kind}-0")
-    launch_executor(settings, executor_id=executor_id, queues=queues)
+    launch_executor(settings, executor_id=executor_id, queues=queues, pool_size=pool_size)
     app.state.liveness = ExecutorLiveness(
         app.state.engine,
         executor_id=executor_id,
@@ -59,7 +63,9 @@ async def stop_executor(app: FastAPI) -> None:
     shutdown_executor()
 
 
-def launch_executor(settings: Settings, *, executor_id: str, queues: list[str]) -> None:
+def launch_executor(
+    settings: Settings, *, executor_id: str, queues: list[str], pool_size: int
+) -> None:
     """Start DBOS in this process as executor `executor_id`, dequeuing only from `queues`.
 
     The application version is pinned (not DBOS's hash of the code), so a restarted or
@@ -71,7 +77,7 @@ def launch_executor(settings: Settings, *, executor_id: str, queues: list[str]) 
         "application_version": settings.application_version,
         "executor_id": executor_id,
         "run_migrations": False,
-        "sys_db_pool_size": 20,
+        "sys_db_pool_size": pool_size,
         "notification_listener_polling_interval_sec": 0.1,
     }
     DBOS(config=config)

@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import Problem
@@ -138,9 +138,13 @@ async def request_quote(
 
 @public.get("/quotes/{job_id}")
 @internal.get("/quote-jobs/{job_id}")
-async def quote_job(job_id: JobId, request: Request) -> dict[str, Any]:
-    """A quote job: queued, running (with progress), done (with the quote) or refused."""
-    return await jobs.job_view(request.app.state.dbos, job_id)
+async def quote_job(
+    job_id: JobId, request: Request, wait_s: Annotated[float, Query(ge=0, le=10)] = 0
+) -> dict[str, Any]:
+    """A quote job: queued, running (with progress), done (with the quote) or refused.
+
+    `wait_s` holds the answer until the job ends or that many seconds pass (long poll)."""
+    return await jobs.job_view(request.app.state.dbos, job_id, wait_s=wait_s)
 
 
 @internal.post("/reservations")

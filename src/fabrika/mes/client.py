@@ -37,9 +37,11 @@ class MesClient:
         body = {"order_id": str(order_id), "items": _items(items)}
         return await call_json(self.http, "POST", "/mes/v1/quote-jobs", json=body)
 
-    async def quote_job(self, job_id: str) -> dict[str, Any]:
-        """A quote job's state: queued, running, done (with `quote`), refused or failed."""
-        return await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}")
+    async def quote_job(self, job_id: str, *, wait_s: float = 0.0) -> dict[str, Any]:
+        """A quote job's state: queued, running, done (with `quote`), refused or failed;
+        with `wait_s`, MES answers as soon as the job ends or after that long."""
+        params = {"wait_s": str(wait_s)} if wait_s else None
+        return await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
 
     async def reserve(self, order_id: UUID, due_date: str | None) -> dict[str, Any]:
         body = {"order_id": str(order_id), "due_date": due_date}

@@ -1,9 +1,10 @@
 """Starting quote jobs and reading their state, for the MES API (a DBOS client, no worker)."""
 
+import asyncio
 import uuid
 from typing import Any
 
-from dbos import DBOSClient, EnqueueOptions
+from dbos import DBOSClient, EnqueueOptions, WorkflowStatus
 
 from fabrika.core.errors import NotFound
 from fabrika.mes.client import QUOTE_QUEUE, QUOTE_WORKFLOW
@@ -19,6 +20,13 @@ STATES = {
     "CANCELLED": "cancelled",
     "MAX_RECOVERY_ATTEMPTS_EXCEEDED": "failed",
 }
+
+
+async def _status(dbos: DBOSClient, job_id: str) -> WorkflowStatus:
+    statuses = await dbos.list_workflows_async(workflow_ids=[workflow_id(job_id)], load_input=False)
+    if not statuses:
+        raise NotFound(f"There is no quote job {job_id}.")
+    return statuses[0]
 
 
 def job_id_for(request: QuoteRequest) -> str:
@@ -42,12 +50,15 @@ async def start_job(dbos: DBOSClient, request: QuoteRequest, *, application_vers
     return job_id
 
 
-async def job_view(dbos: DBOSClient, job_id: str) -> dict[str, Any]:
+async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> dict[str, Any]:
     """{id, status: queued|running|done|refused|failed, progress, quote | error}."""
-    statuses = await dbos.list_workflows_async(workflow_ids=[workflow_id(job_id)], load_input=False)
-    if not statuses:
-        raise NotFound(f"There is no quote job {job_id}.")
-    status = statuses[0]
+    status = await _status(dbos, job_id)
+    waited, pause = 0.0, 0.01
+    while STATES.get(status.status) in ("queued", "running") and waited < wait_s:
+        await asyncio.sleep(pause)
+        waited += pause
+        pause = min(pause * 1.5, 0.1)
+        status = await _status(dbos, job_id)
     view: dict[str, Any] = {"id": job_id, "status": STATES.get(status.status, "running")}
     progress = await dbos.get_event_async(workflow_id(job_id), PROGRESS, timeout_seconds=0)
     if progress:

@@ -26,7 +26,7 @@ async def _launch(app: FastAPI) -> None:
             analyses=cache("mes-analyses"),
         )
     )
-    await start_executor(app, kind="quote", queues=[QUOTE_QUEUE])
+    await start_executor(app, kind="quote", queues=[QUOTE_QUEUE], pool_size=4)
 
 
 def build() -> FastAPI:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, status
 
 from fabrika.core.db import SessionDep
 from fabrika.notify import service
@@ -11,9 +11,10 @@ from fabrika.notify.schemas import DeliveryView, EmailRequest, MailboxEntry
 router = APIRouter()
 
 
-@router.post("/notify/v1/emails")
-async def send_email(body: EmailRequest, session: SessionDep, request: Request) -> DeliveryView:
-    return await service.send_email(session, request=body, settings=request.app.state.settings)
+@router.post("/notify/v1/emails", status_code=status.HTTP_202_ACCEPTED)
+async def queue_email(body: EmailRequest, session: SessionDep) -> DeliveryView:
+    """Queue an email; it is delivered in the background, once per key."""
+    return await service.queue_email(session, request=body)
 
 
 @router.get("/api/v1/mailbox")

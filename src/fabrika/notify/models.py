@@ -15,7 +15,8 @@ def _now() -> dt.datetime:
 
 
 class Delivery(Base):
-    """One notification, keyed by its sender's idempotency key so a retry sends nothing twice."""
+    """One notification in the outbox, keyed by its sender's idempotency key so a retry
+    queues nothing twice: queued → sent, or failed after its last attempt."""
 
     __tablename__ = "deliveries"
 
@@ -24,7 +25,11 @@ class Delivery(Base):
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     event: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -70,6 +70,7 @@ RETRIED = {
     "should_retry": _is_transient,
 }
 Outcome = dict[str, Any]
+QUOTE_WAIT_S = 5.0  # MES holds a quote-state request this long for the job to finish
 
 
 def refused(error: ServiceError) -> Outcome:
@@ -114,8 +115,16 @@ def forward(name: str) -> Callable:
     return decorate
 
 
+async def _email(order_id: str, status: str, email: dict | None) -> None:
+    """Queue the status email in notify's outbox; the key makes a repeat queue nothing."""
+    if email is not None:
+        request = EmailRequest(key=f"order:{order_id}:{status}", **email)
+        await services().notify.send_email(request)
+
+
 @forward("register_in_crm")
-async def register_in_crm(submission: dict) -> Outcome:
+async def register_in_crm(submission: dict, email: dict) -> Outcome:
+    """Register the order in CRM and tell the customer: one step, both halves idempotent."""
     order = Submission.model_validate(submission)
     registration = RegisterOrder(
         channel=order.channel,
@@ -127,28 +136,31 @@ async def register_in_crm(submission: dict) -> Outcome:
         account_id=order.account_id,
     )
     view = await services().crm.register_order(order.order_id, registration)
+    await _email(str(order.order_id), view.status, email)
     return {"ok": True, "status": view.status}
 
 
 @forward("record_status")
-async def record_status(order_id: str, transition: dict) -> Outcome:
+async def record_status(order_id: str, transition: dict, email: dict | None) -> Outcome:
+    """Record a status change in CRM and email the customer about it."""
     view = await services().crm.record_transition(
         UUID(order_id), Transition.model_validate(transition)
     )
+    await _email(order_id, transition["status"], email)
     return {"ok": True, "status": view.status}
 
 
-@forward("request_quote")
-async def request_quote(submission: dict) -> Outcome:
-    """Start the order's quote job in MES (starting it again finds the same job)."""
+@forward("quote_in_mes")
+async def quote_in_mes(submission: dict) -> Outcome:
+    """Start (or find) the order's quote job and wait a little for it: most finish at once."""
     order = Submission.model_validate(submission)
     job = await services().mes.request_quote(order.order_id, order.items)
-    return {"ok": True, "job_id": job["id"]}
+    return {"ok": True, **await services().mes.quote_job(job["id"], wait_s=QUOTE_WAIT_S)}
 
 
 @forward("quote_job_state")
 async def quote_job_state(job_id: str) -> Outcome:
-    return {"ok": True, **await services().mes.quote_job(job_id)}
+    return {"ok": True, **await services().mes.quote_job(job_id, wait_s=QUOTE_WAIT_S)}
 
 
 @forward("reserve_capacity")
@@ -163,14 +175,14 @@ async def accept_into_production(order_id: str) -> Outcome:
     return {"ok": True, "job": job}
 
 
-# Compensations, notifications and recording acceptance run whatever the clock says: they
-# are how an order ends, and production has the order once MES accepted it.
+# Compensations and the steps that end an order run whatever the clock says: they are how
+# an order ends, and production has the order once MES accepted it.
 
 
 @DBOS.step(name="record_accepted", **RETRIED)
-async def record_accepted(order_id: str) -> Outcome:
-    transition = Transition(status="ACCEPTED")
-    view = await services().crm.record_transition(UUID(order_id), transition)
+async def record_accepted(order_id: str, email: dict) -> Outcome:
+    view = await services().crm.record_transition(UUID(order_id), Transition(status="ACCEPTED"))
+    await _email(order_id, "ACCEPTED", email)
     return {"ok": True, "status": view.status}
 
 
@@ -180,23 +192,18 @@ async def release_capacity(order_id: str) -> None:
         await services().mes.release(UUID(order_id))
 
 
-@DBOS.step(name="cancel_in_crm", **RETRIED)
-async def cancel_in_crm(order_id: str, code: str, detail: str) -> Outcome:
+@DBOS.step(name="end_cancelled", **RETRIED)
+async def end_cancelled(order_id: str, code: str, detail: str, email: dict) -> Outcome:
+    """Record the cancellation in CRM (if the order got there) and tell the customer why."""
     transition = Transition(status="CANCELLED", reason=detail, reason_code=code)
     try:
-        view = await services().crm.record_transition(UUID(order_id), transition)
+        await services().crm.record_transition(UUID(order_id), transition)
     except ServiceError as exc:
         if exc.transient:
             raise
-        return refused(exc)  # e.g. never registered: nothing to cancel there
-    return {"ok": True, "status": view.status}
-
-
-@DBOS.step(name="email_customer", **RETRIED)
-async def email_customer(order_id: str, status: str, email: dict) -> None:
-    """One email per order and status; the key makes a retried step send nothing twice."""
-    request = EmailRequest(key=f"order:{order_id}:{status}", **email)
-    await services().notify.send_email(request)
+        # 404: never registered. 409: already ended. Either way the customer hears why.
+    await _email(order_id, "CANCELLED", email)
+    return {"ok": True}
 
 
 @DBOS.step(name="clock")

@@ -13,10 +13,15 @@ from fabrika.orders.client import QUEUE_NAME
 
 async def _launch(app: FastAPI) -> None:
     steps.configure(app.state.http)
-    await start_executor(app, kind="saga", queues=[QUEUE_NAME])
+    await start_executor(app, kind="saga", queues=[QUEUE_NAME], pool_size=10)
 
 
 def build() -> FastAPI:
     return create_app(
-        "saga", routers=[], uses_db=True, on_startup=_launch, on_shutdown=stop_executor
+        "saga",
+        routers=[],
+        uses_db=True,
+        db_pool_size=1,
+        on_startup=_launch,
+        on_shutdown=stop_executor,
     )

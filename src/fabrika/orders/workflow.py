@@ -71,50 +71,45 @@ class OrderSaga:
         self.price: dict[str, Any] = {}
 
     async def run(self) -> None:
-        await self.must(steps.register_in_crm(self.deadline, self.submission))
-        self.compensations.append(self.cancel_in_crm)
-        await self.tell(OrderStatus.REGISTERED)
+        registered = self.email(OrderStatus.REGISTERED)
+        await self.must(steps.register_in_crm(self.deadline, self.submission, registered))
 
         quote = await self.quote()
         self.price = {"price": quote["total"], "currency": quote["currency"]}
-        await self.record(OrderStatus.QUOTED, **self.price, quote=quote)
         await self.await_confirmation(quote)
         await self.record(OrderStatus.CONFIRMED)
-        await self.tell(OrderStatus.CONFIRMED)
 
         await self.cancellation_point()
         due = self.order.due_date.isoformat() if self.order.due_date else None
         await self.must(steps.reserve_capacity(self.deadline, self.id, due))
         self.compensations.append(self.release_capacity)
         await self.record(OrderStatus.RESERVED)
-        await self.tell(OrderStatus.RESERVED)
 
         await self.cancellation_point()
         await self.must(steps.accept_into_production(self.deadline, self.id))
         # MES has the order now: from here on nothing compensates it.
-        await self.must_answer(steps.record_accepted(self.id))
-        await self.tell(OrderStatus.ACCEPTED, quote=quote)
+        accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
+        await self.must_answer(steps.record_accepted(self.id, accepted))
 
     async def quote(self) -> dict[str, Any]:
-        """Wait for MES's quote job, polling with a growing pause that also hears a cancel."""
-        job_id = (await self.must(steps.request_quote(self.deadline, self.submission)))["job_id"]
+        """MES's quote job; MES holds each answer a few seconds, so most need one step."""
+        state = await self.must(steps.quote_in_mes(self.deadline, self.submission))
         pause = 0.05
-        while True:
-            state = await self.must(steps.quote_job_state(self.deadline, job_id))
-            if state["status"] == "done":
-                return state["quote"]
-            if state["status"] in ("refused", "failed", "cancelled"):
-                error = state.get("error") or {}
-                raise SagaFailed(
-                    error.get("code") or "quote_failed",
-                    error.get("detail") or "The price could not be calculated.",
-                )
+        while state["status"] in ("queued", "running"):
             self.on_decision(await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=pause))
             pause = min(pause * 2, 2.0)
+            state = await self.must(steps.quote_job_state(self.deadline, state["id"]))
+        if state["status"] != "done":
+            error = state.get("error") or {}
+            raise SagaFailed(
+                error.get("code") or "quote_failed",
+                error.get("detail") or "The price could not be calculated.",
+            )
+        return state["quote"]
 
     async def await_confirmation(self, quote: dict) -> None:
         if self.order.channel == "b2b":
-            await self.tell(OrderStatus.QUOTED, quote=quote)
+            await self.record(OrderStatus.QUOTED, quote=quote, **self.price)
             limit = self.order.price_limit or 0.0
             if quote["total"] > limit:
                 raise SagaFailed(
@@ -130,7 +125,12 @@ class OrderSaga:
             now + dt.timedelta(seconds=get_settings().confirm_timeout_s),
             self.order.deadline_at - reserve,
         )
-        await self.tell(OrderStatus.QUOTED, quote=quote, deadline=confirm_by.isoformat())
+        await self.record(
+            OrderStatus.QUOTED,
+            quote=quote,
+            **self.price,
+            email_extra={"deadline": confirm_by.isoformat()},
+        )
         wait_s = max((confirm_by - now).total_seconds(), 0.0)
         message = await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=wait_s)
         if message is None:
@@ -168,28 +168,25 @@ class OrderSaga:
             raise SagaFailed(result["code"], result["detail"])
         return result
 
-    async def record(self, status: OrderStatus, **fields: Any) -> None:
-        await self.must(steps.record_status(self.deadline, self.id, {"status": status, **fields}))
-
-    async def tell(self, status: OrderStatus, **extra: Any) -> None:
-        """Email the customer; a notification that cannot be sent never blocks the order."""
-        try:
-            await steps.email_customer(self.id, status, self.email(status, **extra))
-        except Exception as exc:
-            log.error("customer notification failed", order_id=self.id, error=repr(exc))
+    async def record(
+        self, status: OrderStatus, *, email_extra: dict | None = None, **fields: Any
+    ) -> None:
+        """Record the status in CRM and email the customer, in one step."""
+        email = self.email(status, quote=fields.get("quote"), **(email_extra or {}))
+        transition = {"status": status, **fields}
+        await self.must(steps.record_status(self.deadline, self.id, transition, email))
 
     def email(self, status: OrderStatus, **extra: Any) -> dict[str, Any]:
         return email_for(self.order, status, price=self.price, **extra)
 
     async def compensate(self, code: str, detail: str) -> None:
+        """Undo the completed steps in reverse, then cancel in CRM and tell the customer."""
         log.info("saga compensating", order_id=self.id, reason=code)
         for compensation in reversed(self.compensations):
             await compensation(code, detail)
-        await self.tell(OrderStatus.CANCELLED, reason_code=code, reason=detail)
-
-    async def cancel_in_crm(self, code: str, detail: str) -> None:
         COMPENSATIONS.labels("cancel_in_crm").inc()
-        await self.persist(lambda: steps.cancel_in_crm(self.id, code, detail))
+        email = self.email(OrderStatus.CANCELLED, reason_code=code, reason=detail)
+        await self.persist(lambda: steps.end_cancelled(self.id, code, detail, email))
 
     async def release_capacity(self, code: str, detail: str) -> None:
         COMPENSATIONS.labels("release_capacity").inc()

@@ -33,6 +33,16 @@ async def notify(serve, mailsink):
         yield client
 
 
+async def delivered(notify, to: str, count: int, timeout_s: float = 10) -> list[dict]:
+    """The mailbox once the background sender has delivered `count` messages to `to`."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            mailbox = (await notify.get("/api/v1/mailbox", params={"to": to})).json()
+            if len(mailbox) >= count:
+                return mailbox
+            await asyncio.sleep(0.05)
+
+
 def email(to: str, key: str, event: str = "registered", language: str = "en") -> dict:
     params = {"name": "Olga", "order_ref": "ABCD1234", "status_url": "http://x/o/1"}
     return {"key": key, "to": to, "language": language, "event": event, "params": params}
@@ -41,8 +51,8 @@ def email(to: str, key: str, event: str = "registered", language: str = "en") ->
 async def test_an_email_reaches_the_mailbox_in_the_customers_language(notify) -> None:
     to = f"{uuid.uuid4().hex[:8]}@example.com"
     response = await notify.post("/notify/v1/emails", json=email(to, f"k-{to}", language="ru"))
-    assert response.status_code == 200, response.text
-    mailbox = (await notify.get("/api/v1/mailbox", params={"to": to})).json()
+    assert response.status_code == 202, response.text
+    mailbox = await delivered(notify, to, 1)
     assert len(mailbox) == 1
     assert mailbox[0]["subject"] == "Заказ ABCD1234 получен"
     assert "Olga" in mailbox[0]["body"]
@@ -54,7 +64,9 @@ async def test_the_same_key_sends_once_even_when_asked_concurrently(notify) -> N
     responses = await asyncio.gather(
         *(notify.post("/notify/v1/emails", json=email(to, key)) for _ in range(5))
     )
-    assert all(r.status_code == 200 for r in responses)
+    assert all(r.status_code == 202 for r in responses)
+    await delivered(notify, to, 1)
+    await asyncio.sleep(0.5)  # a duplicate would be delivered by now
     mailbox = (await notify.get("/api/v1/mailbox", params={"to": to})).json()
     assert len(mailbox) == 1
 
@@ -64,3 +76,37 @@ async def test_an_unknown_event_is_refused_and_nothing_is_sent(notify) -> None:
     response = await notify.post("/notify/v1/emails", json=email(to, f"k-{to}", event="nope"))
     assert response.status_code == 422
     assert (await notify.get("/api/v1/mailbox", params={"to": to})).json() == []
+
+
+async def test_a_message_waits_in_the_outbox_while_the_mail_server_is_down(
+    settings, database
+) -> None:
+    from sqlalchemy import select
+
+    from fabrika.core.db import create_sessions
+    from fabrika.notify.models import Delivery
+    from fabrika.notify.sender import deliver_due
+    from tests.ports import free_port
+
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    sessions = create_sessions(engine)
+    key = f"down-{uuid.uuid4().hex}"
+    async with sessions() as session, session.begin():
+        session.add(
+            Delivery(
+                key=key,
+                channel="email",
+                recipient="x@example.com",
+                event="registered",
+                subject="s",
+                body="b",
+                status="queued",
+            )
+        )
+    down = settings.model_copy(update={"smtp_port": free_port()})
+    await deliver_due(sessions, down)
+    async with sessions() as session:
+        delivery = (await session.execute(select(Delivery).where(Delivery.key == key))).scalar()
+    await engine.dispose()
+    assert delivery.status == "queued" and delivery.attempts == 1
+    assert delivery.last_error and delivery.next_attempt_at > delivery.created_at

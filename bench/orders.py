@@ -1,0 +1,98 @@
+"""End-to-end orders/s through the gateway: one saga worker against two.
+
+B2B orders (automatic confirmation) with trivial quotes (outer dimensions only), sent by
+concurrent clients through the B2B entry. Times come from the CRM's own records: each
+order's submission and its ACCEPTED event, so polling adds no load. Prints orders/s
+(first submission to last acceptance) and p50/p95 submission→ACCEPTED per run.
+
+    .venv/bin/python bench/orders.py [--orders 600] [--clients 16]
+"""
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+
+import httpx
+import psycopg
+
+from fabrika.platform.launcher import running_platform
+
+KEY = "fab_bench_" + uuid.uuid4().hex
+
+
+async def submit_all(b2b: str, orders: int, clients: int) -> int:
+    body = {
+        "items": [
+            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
+        ]
+    }
+    headers = {"Authorization": f"Bearer {KEY}"}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(orders):
+        queue.put_nowait(i)
+    accepted = 0
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while not queue.empty():
+            queue.get_nowait()
+            response = await http.post(f"{b2b}/v1/orders", json=body, headers=headers)
+            accepted += response.status_code == 202
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return accepted
+
+
+def wait_accepted(database: str, expected: int, timeout_s: float) -> list[tuple]:
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(database) as db:
+        while time.monotonic() < deadline:
+            rows = db.execute(
+                "SELECT o.submitted_at, e.at FROM crm.orders o JOIN crm.order_events e "
+                "ON e.order_id = o.id AND e.status = 'ACCEPTED'"
+            ).fetchall()
+            if len(rows) >= expected:
+                return rows
+            time.sleep(0.5)
+    raise TimeoutError(f"only {len(rows)} of {expected} orders accepted")
+
+
+def run(saga_workers: int, orders: int, clients: int) -> tuple[float, float, float]:
+    overrides = {"FABRIKA_DEMO_B2B_KEY": KEY, "FABRIKA_LOG_LEVEL": "WARNING"}
+    with running_platform(overrides, scale=f"saga={saga_workers},quote=2") as platform:
+        asyncio.run(submit_all(platform.b2b, 20, 4))  # warm-up, not counted
+        database = platform.env["FABRIKA_DATABASE_URL"]
+        wait_accepted(database, 20, 60)
+        with psycopg.connect(database, autocommit=True) as db:
+            db.execute("TRUNCATE crm.order_events, crm.orders CASCADE")
+        sent = asyncio.run(submit_all(platform.b2b, orders, clients))
+        rows = wait_accepted(database, sent, 300)
+    first = min(submitted for submitted, _ in rows)
+    last = min(max(at for _, at in rows), max(at for _, at in rows))
+    latencies = sorted((at - submitted).total_seconds() * 1000 for submitted, at in rows)
+    rate = len(rows) / (last - first).total_seconds()
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(
+        f"  {saga_workers} saga worker{'s' if saga_workers > 1 else ' '}: {len(rows)} orders, "
+        f"{rate:.1f} orders/s, submission→ACCEPTED p50 {statistics.median(latencies):.0f} ms, "
+        f"p95 {p95:.0f} ms"
+    )
+    return rate, statistics.median(latencies), p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    print(f"\nB2B orders end to end through the gateway, {args.clients} clients")
+    one = run(1, args.orders, args.clients)
+    two = run(2, args.orders, args.clients)
+    print(f"  two workers / one: × {two[0] / one[0]:.2f} orders/s")
+
+
+if __name__ == "__main__":
+    main()

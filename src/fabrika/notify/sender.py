@@ -1,0 +1,128 @@
+"""The outbox sender: delivers queued emails in batches over one SMTP connection.
+
+Every notify instance runs one; `FOR UPDATE SKIP LOCKED` gives each batch to exactly one
+of them. A failed delivery is retried with a growing pause, then marked failed.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import smtplib
+from collections.abc import Sequence
+from email.message import EmailMessage
+
+import structlog
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fabrika.core.settings import Settings
+from fabrika.notify.models import Delivery
+
+log = structlog.get_logger()
+DELIVERIES = Counter("fabrika_notify_deliveries", "Notifications delivered", ["channel", "outcome"])
+OUTBOX = Gauge("fabrika_notify_outbox", "Notifications waiting to be delivered")
+BATCH = 50
+IDLE_S = 0.1
+MAX_ATTEMPTS = 8
+
+
+def retry_pause(attempts: int) -> dt.timedelta:
+    """2 s, 4 s, 8 s … up to 5 minutes between attempts."""
+    return dt.timedelta(seconds=min(2**attempts, 300))
+
+
+def _envelope(settings: Settings, delivery: Delivery) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = settings.mail_from
+    email["To"] = delivery.recipient
+    email["Subject"] = delivery.subject
+    email.set_content(delivery.body)
+    return email
+
+
+def _send_batch(settings: Settings, batch: Sequence[Delivery]) -> dict[str, str | None]:
+    """Send over one connection; {key: None if sent, else the error}."""
+    results: dict[str, str | None] = {}
+    try:
+        with smtplib.SMTP(settings.host, settings.smtp_port, timeout=10) as smtp:
+            for delivery in batch:
+                try:
+                    smtp.send_message(_envelope(settings, delivery))
+                    results[delivery.key] = None
+                except smtplib.SMTPException as exc:
+                    results[delivery.key] = repr(exc)
+    except (OSError, smtplib.SMTPException) as exc:
+        for delivery in batch:
+            results.setdefault(delivery.key, repr(exc))
+    return results
+
+
+async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """Deliver one batch of due messages; the number handled."""
+    async with sessions() as session, session.begin():
+        batch = list(
+            (
+                await session.execute(
+                    select(Delivery)
+                    .where(Delivery.status == "queued", Delivery.next_attempt_at <= func.now())
+                    .order_by(Delivery.created_at)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+        )
+        if not batch:
+            return 0
+        results = await asyncio.to_thread(_send_batch, settings, batch)
+        now = dt.datetime.now(dt.UTC)
+        for delivery in batch:
+            _record(delivery, results[delivery.key], now)
+    return len(batch)
+
+
+def _record(delivery: Delivery, error: str | None, now: dt.datetime) -> None:
+    delivery.attempts += 1
+    if error is None:
+        delivery.status, delivery.sent_at = "sent", now
+        DELIVERIES.labels("email", "sent").inc()
+        return
+    delivery.last_error = error
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = "failed"
+        DELIVERIES.labels("email", "failed").inc()
+        log.error("email abandoned", key=delivery.key, error=error)
+    else:
+        delivery.next_attempt_at = now + retry_pause(delivery.attempts)
+        DELIVERIES.labels("email", "retried").inc()
+        log.warning("email delivery failed, will retry", key=delivery.key, error=error)
+
+
+async def run_sender(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Deliver until cancelled; idle briefly when nothing is due."""
+    while True:
+        try:
+            if await deliver_due(sessions, settings) == 0:
+                async with sessions() as session:
+                    OUTBOX.set(
+                        await session.scalar(
+                            select(func.count())
+                            .select_from(Delivery)
+                            .where(Delivery.status == "queued")
+                        )
+                        or 0
+                    )
+                await asyncio.sleep(IDLE_S)
+        except Exception as exc:  # keep the sender alive; the next round retries
+            log.warning("outbox round failed", error=repr(exc))
+            await asyncio.sleep(1.0)
+
+
+async def start_sender(app) -> None:
+    app.state.sender = asyncio.create_task(run_sender(app.state.sessions, app.state.settings))
+
+
+async def stop_sender(app) -> None:
+    app.state.sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.state.sender
