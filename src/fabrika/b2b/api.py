@@ -1,10 +1,12 @@
 """The partner API on the B2B entry. Minimal for now: API-key auth, submit and read orders."""
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Annotated
 from uuid import UUID
 
+from cachetools import TTLCache
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,12 +47,18 @@ async def authenticated_account(
 ) -> AccountView:
     if credentials is None:
         raise _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
+    key_hash = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    known: TTLCache = request.app.state.accounts
+    if key_hash in known:
+        return known[key_hash]
     try:
-        return await CrmClient(request.app.state.http).authenticate(credentials.credentials)
+        account = await CrmClient(request.app.state.http).authenticate(credentials.credentials)
     except ServiceError as exc:
         if exc.status in (401, 422):
             raise _unauthorized("The API key is not valid.") from exc
         raise problem_from(exc) from exc
+    known[key_hash] = account
+    return account
 
 
 AccountDep = Annotated[AccountView, Depends(authenticated_account)]

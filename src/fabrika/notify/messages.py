@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 TEMPLATES_PATH = Path(__file__).with_name("templates.toml")
 LANGUAGES = ("en", "ru")
@@ -39,6 +39,12 @@ def localized_reason(language: str, code: str | None, detail: str) -> str:
     return reasons.get(code or "", detail)
 
 
+@cache
+def _compiled(source: str) -> Template:
+    """Templates compile once per process: compiling costs more than rendering."""
+    return _environment().from_string(source)
+
+
 def events() -> frozenset[str]:
     """The events every language has a message for."""
     per_language = [set(_templates()[language]) - {"reasons"} for language in LANGUAGES]
@@ -51,7 +57,6 @@ def render(event: str, language: str, params: dict[str, Any]) -> Message:
     if event not in templates:
         raise UnknownTemplate(f"no message for event {event!r}")
     template = templates[event]
-    env = _environment()
-    subject = env.from_string(template["subject"]).render(**params)
-    body = env.from_string(template["body"]).render(**params)
+    subject = _compiled(template["subject"]).render(**params)
+    body = _compiled(template["body"]).render(**params)
     return Message(subject=" ".join(subject.split()), body=body.strip() + "\n")
