@@ -5,7 +5,7 @@ import subprocess
 import httpx
 import pytest
 
-from fabrika.platform.topology import HTTP_SERVICES
+from fabrika.platform.topology import plan_instances
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_haproxy_metrics_are_served_on_the_stats_port(platform) -> None:
 def test_every_service_answers_health_and_metrics_through_its_own_port(platform) -> None:
     base = int(platform.env["FABRIKA_SERVICE_PORT_BASE"])
     with httpx.Client(timeout=30) as http:
-        for port in range(base, base + len(HTTP_SERVICES)):
+        for port in [i.port for i in plan_instances({}, base)]:
             assert http.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
             assert "fabrika_http_requests" in http.get(f"http://127.0.0.1:{port}/metrics").text
 
@@ -47,7 +47,7 @@ def test_nothing_the_platform_started_listens_beyond_loopback(platform) -> None:
         int(v) for k, v in platform.env.items() if k.startswith("FABRIKA_") and k.endswith("_PORT")
     }
     base = int(platform.env["FABRIKA_SERVICE_PORT_BASE"])
-    ports |= set(range(base, base + len(HTTP_SERVICES)))
+    ports |= {i.port for i in plan_instances({}, base)}
     listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True)
     ours = [
         line.split()[3]

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     service_port_base: int = 9100
 
     run_dir: Path = Path(".run")
+    autoscale: bool = True
     confirm_timeout_s: float = 24 * 3600
     # Every order ends ACCEPTED or CANCELLED within its channel's deadline from submission;
     # the reserve is the time kept at the end for compensating and telling the customer.

@@ -67,6 +67,8 @@ class Server:
     name: str
     host: str
     port: int
+    # A disabled server waits for the runtime API to bring it in (scaling without reloads).
+    disabled: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 class ServerState:
     backend: str
     server: str
-    status: str  # UP, DOWN, MAINT, "no check"; "UP 1/2" while a failing check is counted
+    sessions: int
+    status: str  # UP, DOWN, MAINT, DRAIN, "no check"; "UP 1/2" while a failing check counts
 
     @property
     def up(self) -> bool:
@@ -38,7 +39,7 @@ def parse_server_states(stat_csv: str) -> list[ServerState]:
     """Servers (not frontends or backends) from `show stat` CSV output."""
     rows = csv.DictReader(io.StringIO(stat_csv.lstrip("# ")))
     return [
-        ServerState(row["pxname"], row["svname"], row["status"])
+        ServerState(row["pxname"], row["svname"], int(row["scur"] or 0), row["status"])
         for row in rows
         if row.get("svname") not in (None, "FRONTEND", "BACKEND")
     ]
@@ -46,3 +47,11 @@ def parse_server_states(stat_csv: str) -> list[ServerState]:
 
 async def server_states(socket_path: Path) -> list[ServerState]:
     return parse_server_states(await run_command(socket_path, "show stat"))
+
+
+async def set_server_state(socket_path: Path, backend: str, server: str, state: str) -> None:
+    """`ready` lets a server take traffic (once its health check passes), `drain` lets it
+    finish what it has but sends it nothing new, `maint` takes it out."""
+    answer = await run_command(socket_path, f"set server {backend}/{server} state {state}")
+    if answer.strip():
+        raise RuntimeError(f"HAProxy refused {backend}/{server} → {state}: {answer.strip()}")

@@ -1,5 +1,6 @@
 """The operators' API on the operators' entry, under /api/v1/ops/."""
 
+import json
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -70,3 +71,12 @@ async def cancel(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> dict[str, Any]
 async def retry(order_id: UUID, dbos: DbosDep) -> dict[str, Any]:
     """Resume a failed saga from its last completed step."""
     return await service.retry(dbos, order_id)
+
+
+@router.get("/autoscaler")
+async def autoscaler(request: Request) -> dict[str, Any]:
+    """Instances per service, the policies and the autoscaler's latest decisions."""
+    report = request.app.state.settings.run_dir / "autoscaler.json"
+    if not report.exists():
+        return {"enabled": False, "instances": {}, "policies": {}, "decisions": []}
+    return {"enabled": True, **json.loads(report.read_text())}

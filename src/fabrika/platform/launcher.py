@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from fabrika.platform.topology import HTTP_SERVICES
+from fabrika.platform.topology import HTTP_SERVICES, MAX_INSTANCES
 
 
 def free_port() -> int:
@@ -81,7 +81,9 @@ def platform_env(run_dir: Path, overrides: Mapping[str, str]) -> dict[str, str]:
         "FABRIKA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{database}",
         "FABRIKA_REDIS_PREFIX": f"fabrika-{database}",
         "FABRIKA_RUN_DIR": str(run_dir),
-        "FABRIKA_SERVICE_PORT_BASE": str(free_port_range(8 * len(HTTP_SERVICES))),
+        "FABRIKA_SERVICE_PORT_BASE": str(free_port_range(MAX_INSTANCES * len(HTTP_SERVICES))),
+        # Tests decide their own scale; the autoscaler is switched on where it is tested.
+        "FABRIKA_AUTOSCALE": "false",
     }
     for name in ("SHOP", "B2B", "OPS", "INTERNAL", "STATS", "SMTP"):
         env[f"FABRIKA_{name}_PORT"] = str(free_port())

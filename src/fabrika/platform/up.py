@@ -8,15 +8,25 @@ from collections.abc import Awaitable, Mapping
 
 import structlog
 
+from fabrika.core.db import create_engine
 from fabrika.core.settings import Settings
 from fabrika.gateway.haproxy import Server, render_haproxy_config
 from fabrika.gateway.routing import load_routing_table
 from fabrika.gateway.runtime import server_states
+from fabrika.platform.autoscaling import AutoscalerLoop
 from fabrika.platform.database import ensure_database
 from fabrika.platform.migrate import migrate_all
 from fabrika.platform.processes import Child, Supervisor, python_command
+from fabrika.platform.scaling import Scaler
 from fabrika.platform.seed import seed_demo_data
-from fabrika.platform.topology import WORKERS, Instance, plan_instances
+from fabrika.platform.topology import (
+    HTTP_SERVICES,
+    MAX_INSTANCES,
+    WORKERS,
+    Instance,
+    plan_instances,
+    port_of,
+)
 
 log = structlog.get_logger()
 
@@ -31,11 +41,21 @@ def gateway_ports(settings: Settings) -> dict[str, int]:
 
 
 def write_gateway_config(settings: Settings, instances: list[Instance]) -> str:
-    servers: dict[str, list[Server]] = {}
-    for instance in instances:
-        servers.setdefault(instance.service, []).append(
-            Server(instance.name, settings.host, instance.port)
-        )
+    """Every possible instance of every routed service is a server; those not running are
+    disabled until the scaler switches them on through the runtime API."""
+    running = {(i.service, i.index) for i in instances}
+    servers = {
+        service: [
+            Server(
+                f"{service}-{index}",
+                settings.host,
+                port_of(service, index, settings.service_port_base),
+                disabled=(service, index) not in running,
+            )
+            for index in range(MAX_INSTANCES)
+        ]
+        for service in HTTP_SERVICES
+    }
     config = render_haproxy_config(
         load_routing_table(),
         ports=gateway_ports(settings),
@@ -83,7 +103,9 @@ async def run_platform(settings: Settings, scale: Mapping[str, int]) -> None:
             await _until_stopped(_gateway_routing(settings, supervisor), stop)
         if not stop.is_set():
             _announce(settings, instances, credentials)
-            await _watch(supervisor, stop)
+            children = {c.name: c for c in services}
+            scaler = Scaler(settings, supervisor, load_routing_table(), children, service_child)
+            await _run_until_stopped(settings, supervisor, scaler, stop)
     finally:
         log.info("stopping the platform")
         await supervisor.stop_all()
@@ -121,6 +143,20 @@ async def _gateway_routing(
                 if states and all(s.up for s in states if s.status != "MAINT"):
                     return
             await asyncio.sleep(0.2)
+
+
+async def _run_until_stopped(
+    settings: Settings, supervisor: Supervisor, scaler: Scaler, stop: asyncio.Event
+) -> None:
+    """Watch the processes and, unless FABRIKA_AUTOSCALE=false, autoscale them."""
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    tasks = [asyncio.create_task(_watch(supervisor, stop))]
+    if settings.autoscale:
+        tasks.append(asyncio.create_task(AutoscalerLoop(settings, scaler, engine).run(stop)))
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        await engine.dispose()
 
 
 async def _watch(supervisor: Supervisor, stop: asyncio.Event) -> None:

@@ -1,0 +1,126 @@
+"""The autoscaler inside `fabrika up`: reads each service's load, decides, scales, reports.
+
+Policies are data (autoscaling.toml). Every decision is logged, exported as metrics and
+written to `<run dir>/autoscaler.json`, which the operators' entry serves.
+"""
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+import tomllib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from prometheus_client import Gauge
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fabrika.core.settings import Settings
+from fabrika.platform.autoscaler import Autoscaler, Decision, ScalingPolicy
+from fabrika.platform.scaling import Scaler
+
+log = structlog.get_logger()
+POLICIES_PATH = Path(__file__).with_name("autoscaling.toml")
+DESIRED = Gauge("fabrika_autoscaler_desired_instances", "Instances wanted", ["service"])
+CURRENT = Gauge("fabrika_autoscaler_instances", "Instances running", ["service"])
+IN_FLIGHT = re.compile(r'^fabrika_http_requests_in_flight\{service="[^"]+"\} ([0-9.e+-]+)$', re.M)
+WAITING = text(
+    "SELECT count(*) FROM dbos.workflow_status WHERE queue_name = :queue AND status = 'ENQUEUED'"
+)
+
+
+def load_policies(
+    path: Path = POLICIES_PATH,
+) -> tuple[float, dict[str, tuple[ScalingPolicy, dict]]]:
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    policies = {}
+    for service, spec in document["services"].items():
+        policy = ScalingPolicy(
+            service,
+            minimum=int(spec["minimum"]),
+            maximum=int(spec["maximum"]),
+            target=float(spec["target"]),
+            stabilization_s=float(spec["stabilization_s"]),
+        )
+        policies[service] = (policy, spec)
+    return float(document.get("interval_s", 5)), policies
+
+
+async def in_flight_per_instance(http: httpx.AsyncClient, ports: list[int]) -> float:
+    """Average requests in flight over the service's instances, from their /metrics."""
+    values = []
+    for port in ports:
+        with contextlib.suppress(httpx.HTTPError):
+            body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            values.append(sum(float(v) for v in IN_FLIGHT.findall(body)))
+    return sum(values) / max(len(ports), 1)
+
+
+class AutoscalerLoop:
+    def __init__(self, settings: Settings, scaler: Scaler, engine: AsyncEngine) -> None:
+        self.settings = settings
+        self.scaler = scaler
+        self.engine = engine
+        self.interval_s, policies = load_policies()
+        self.scalers = {service: Autoscaler(policy) for service, (policy, _) in policies.items()}
+        self.specs = {service: spec for service, (_, spec) in policies.items()}
+        self.decisions: list[dict[str, Any]] = []
+
+    async def metric(self, http: httpx.AsyncClient, service: str) -> float:
+        spec = self.specs[service]
+        if spec["metric"] == "queue":
+            async with self.engine.connect() as conn:
+                waiting = await conn.scalar(WAITING, {"queue": spec["queue"]})
+            return (waiting or 0) / max(self.scaler.count(service), 1)
+        return await in_flight_per_instance(http, self.scaler.ports(service))
+
+    async def round(self, http: httpx.AsyncClient) -> list[Decision]:
+        decisions = []
+        for service, autoscaler in self.scalers.items():
+            current = self.scaler.count(service)
+            decision = autoscaler.decide(
+                now=time.monotonic(),
+                current=current,
+                metric_per_instance=await self.metric(http, service),
+            )
+            DESIRED.labels(service).set(decision.desired)
+            CURRENT.labels(service).set(current)
+            if decision.changes:
+                log.info("autoscaler decision", **asdict(decision))
+                self.record(decision)
+                # One instance per round: the next round sees the effect before going on.
+                if decision.desired > current:
+                    await self.scaler.scale_out(service)
+                else:
+                    await self.scaler.scale_in(service)
+            decisions.append(decision)
+        self.write_report()
+        return decisions
+
+    def record(self, decision: Decision) -> None:
+        self.decisions = [*self.decisions[-99:], {"at": time.time(), **asdict(decision)}]
+
+    def write_report(self) -> None:
+        report = {
+            "instances": {s: self.scaler.count(s) for s in self.scalers},
+            "policies": {s: asdict(a.policy) for s, a in self.scalers.items()},
+            "decisions": self.decisions,
+        }
+        path = self.settings.run_dir / "autoscaler.json"
+        path.with_suffix(".tmp").write_text(json.dumps(report))
+        path.with_suffix(".tmp").replace(path)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=2) as http:
+            while not stop.is_set():
+                try:
+                    await self.round(http)
+                except Exception as exc:  # a failed round must not stop the platform
+                    log.warning("autoscaler round failed", error=repr(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval_s)
