@@ -18,7 +18,7 @@ def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) 
         ]
     }
     with httpx.Client(timeout=30) as http:
-        response = http.post(f"{platform.url('b2b')}/v1/orders", json=order, headers=auth)
+        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
         assert response.status_code == 202, response.text
         status_url = platform.b2b + response.json()["status_url"]
         accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
@@ -38,7 +38,7 @@ def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> No
         ]
     }
     with httpx.Client(timeout=30) as http:
-        response = http.post(f"{platform.url('b2b')}/v1/orders", json=order, headers=auth)
+        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
         status_url = platform.b2b + response.json()["status_url"]
         cancelled = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
     assert cancelled["status"] == "CANCELLED"
@@ -52,9 +52,9 @@ def test_a_missing_or_wrong_key_is_unauthorized(platform) -> None:
         ]
     }
     with httpx.Client(timeout=30) as http:
-        missing = http.post(f"{platform.url('b2b')}/v1/orders", json=order)
+        missing = http.post(f"{platform.b2b}/v1/orders", json=order)
         wrong = http.post(
-            f"{platform.url('b2b')}/v1/orders",
+            f"{platform.b2b}/v1/orders",
             json=order,
             headers={"Authorization": "Bearer fab_not-a-key-at-all"},
         )
@@ -66,7 +66,7 @@ def test_a_missing_or_wrong_key_is_unauthorized(platform) -> None:
 def test_another_accounts_order_is_not_visible(platform) -> None:
     with httpx.Client(timeout=30) as http:
         response = http.get(
-            f"{platform.url('b2b')}/v1/orders/{uuid.uuid4()}",
+            f"{platform.b2b}/v1/orders/{uuid.uuid4()}",
             headers={"Authorization": f"Bearer {DEMO_KEY}"},
         )
     assert response.status_code == 404
@@ -74,6 +74,6 @@ def test_another_accounts_order_is_not_visible(platform) -> None:
 
 def test_shop_routes_are_not_reachable_on_the_b2b_entry(platform) -> None:
     with httpx.Client(timeout=30) as http:
-        response = http.get(f"{platform.url('b2b')}/api/v1/catalog")
+        response = http.get(f"{platform.b2b}/api/v1/catalog")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

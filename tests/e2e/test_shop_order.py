@@ -27,7 +27,7 @@ def customer(language: str = "en") -> dict:
 
 def upload(http: httpx.Client, platform, x: float, y: float, z: float) -> dict:
     response = http.post(
-        f"{platform.url('shop')}/api/v1/models",
+        f"{platform.shop}/api/v1/models",
         content=to_binary_stl(box_mesh(x, y, z)),
         headers={"Content-Type": "model/stl"},
     )
@@ -42,7 +42,7 @@ def test_a_confirmed_order_is_accepted_and_every_step_is_emailed(platform, http)
         "customer": buyer,
         "items": [{"material": "pla", "process": "fdm", "quantity": 3, "model_id": model["id"]}],
     }
-    submitted = http.post(f"{platform.url('shop')}/api/v1/orders", json=order)
+    submitted = http.post(f"{platform.shop}/api/v1/orders", json=order)
     assert submitted.status_code == 202, submitted.text
     assert submitted.headers["x-request-id"]
     status_url = platform.shop + submitted.json()["status_url"]
@@ -73,7 +73,7 @@ def test_a_model_larger_than_every_machine_ends_cancelled_with_a_reason(platform
             {"material": "standard-resin", "process": "sla", "quantity": 1, "model_id": model["id"]}
         ],
     }
-    submitted = http.post(f"{platform.url('shop')}/api/v1/orders", json=order)
+    submitted = http.post(f"{platform.shop}/api/v1/orders", json=order)
     assert submitted.status_code == 202, submitted.text
     status_url = platform.shop + submitted.json()["status_url"]
 
@@ -94,7 +94,7 @@ def test_an_unconfirmed_order_is_cancelled_at_the_deadline(platform, http) -> No
             {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
         ],
     }
-    submitted = http.post(f"{platform.url('shop')}/api/v1/orders", json=order)
+    submitted = http.post(f"{platform.shop}/api/v1/orders", json=order)
     status_url = platform.shop + submitted.json()["status_url"]
 
     cancelled = wait_for_status(
@@ -107,18 +107,22 @@ def test_an_unconfirmed_order_is_cancelled_at_the_deadline(platform, http) -> No
     assert "cancelled" in mail[-1]["subject"]
 
 
-def test_a_customer_can_decline_the_quote(platform, http) -> None:
+def quoted_small_order(platform, http) -> str:
+    """A one-part order by dimensions, once it is QUOTED: its status URL."""
     order = {
         "customer": customer(),
         "items": [
             {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
         ],
     }
-    status_url = (
-        platform.shop
-        + http.post(f"{platform.url('shop')}/api/v1/orders", json=order).json()["status_url"]
-    )
+    submitted = http.post(f"{platform.shop}/api/v1/orders", json=order)
+    status_url = platform.shop + submitted.json()["status_url"]
     wait_for_status(http, status_url, {"QUOTED"})
+    return status_url
+
+
+def test_a_customer_can_decline_the_quote(platform, http) -> None:
+    status_url = quoted_small_order(platform, http)
 
     assert http.post(f"{status_url}/cancel").status_code == 202
     cancelled = wait_for_status(http, status_url, {"CANCELLED", "ACCEPTED"})
@@ -127,17 +131,7 @@ def test_a_customer_can_decline_the_quote(platform, http) -> None:
 
 
 def test_confirming_an_order_that_is_not_quoted_is_a_conflict(platform, http) -> None:
-    order = {
-        "customer": customer(),
-        "items": [
-            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
-        ],
-    }
-    status_url = (
-        platform.shop
-        + http.post(f"{platform.url('shop')}/api/v1/orders", json=order).json()["status_url"]
-    )
-    wait_for_status(http, status_url, {"QUOTED"})
+    status_url = quoted_small_order(platform, http)
     http.post(f"{status_url}/cancel")
     wait_for_status(http, status_url, {"CANCELLED"})
 
@@ -153,7 +147,7 @@ def test_an_invalid_order_is_refused_with_a_problem_naming_the_field(platform, h
         "customer": {"email": "not-an-email", "name": "", "language": "de"},
         "items": [{"material": "pla", "process": "fdm", "quantity": 0}],
     }
-    response = http.post(f"{platform.url('shop')}/api/v1/orders", json=order)
+    response = http.post(f"{platform.shop}/api/v1/orders", json=order)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     pointers = {e["pointer"] for e in response.json()["errors"]}
@@ -167,19 +161,19 @@ def test_a_material_the_process_cannot_use_is_refused_before_any_saga(platform, 
             {"material": "pa12", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
         ],
     }
-    response = http.post(f"{platform.url('shop')}/api/v1/orders", json=order)
+    response = http.post(f"{platform.shop}/api/v1/orders", json=order)
     assert response.status_code == 422
     assert "pa12" in response.json()["detail"]
 
 
 def test_an_unknown_order_is_a_problem_not_found(platform, http) -> None:
-    response = http.get(f"{platform.url('shop')}/api/v1/orders/{uuid.uuid4()}")
+    response = http.get(f"{platform.shop}/api/v1/orders/{uuid.uuid4()}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_the_catalog_lists_materials_and_processes_with_their_materials(platform, http) -> None:
-    catalog = http.get(f"{platform.url('shop')}/api/v1/catalog").json()
+    catalog = http.get(f"{platform.shop}/api/v1/catalog").json()
     material_ids = {m["id"] for m in catalog["materials"]}
     assert "pla" in material_ids
     for process in catalog["processes"]:

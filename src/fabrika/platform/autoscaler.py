@@ -59,6 +59,10 @@ class Autoscaler:
 
     def decide(self, *, now: float, current: int, metric_per_instance: float) -> Decision:
         recommendation = recommend(self.policy, current, metric_per_instance)
+        if not self.history:
+            # The instances running when observation starts count as wanted: scaling in
+            # waits a whole window, as it would after any other recommendation.
+            self.history.append((now, current))
         self.history.append((now, recommendation))
         while self.history and self.history[0][0] < now - self.policy.stabilization_s:
             self.history.popleft()

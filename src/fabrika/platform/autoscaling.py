@@ -51,14 +51,15 @@ def load_policies(
     return float(document.get("interval_s", 5)), policies
 
 
-async def in_flight_per_instance(http: httpx.AsyncClient, ports: list[int]) -> float:
-    """Average requests in flight over the service's instances, from their /metrics."""
+async def in_flight_per_instance(http: httpx.AsyncClient, ports: list[int]) -> float | None:
+    """Average requests in flight over the instances that answered their /metrics; None when
+    none did (a busy service that cannot be read must not look idle)."""
     values = []
     for port in ports:
         with contextlib.suppress(httpx.HTTPError):
             body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
             values.append(sum(float(v) for v in IN_FLIGHT.findall(body)))
-    return sum(values) / max(len(ports), 1)
+    return sum(values) / len(values) if values else None
 
 
 class AutoscalerLoop:
@@ -71,7 +72,7 @@ class AutoscalerLoop:
         self.specs = {service: spec for service, (_, spec) in policies.items()}
         self.decisions: list[dict[str, Any]] = []
 
-    async def metric(self, http: httpx.AsyncClient, service: str) -> float:
+    async def metric(self, http: httpx.AsyncClient, service: str) -> float | None:
         spec = self.specs[service]
         if spec["metric"] == "queue":
             async with self.engine.connect() as conn:
@@ -83,10 +84,12 @@ class AutoscalerLoop:
         decisions = []
         for service, autoscaler in self.scalers.items():
             current = self.scaler.count(service)
+            metric = await self.metric(http, service)
+            if metric is None:
+                log.warning("autoscaler could not read the load", service=service)
+                continue
             decision = autoscaler.decide(
-                now=time.monotonic(),
-                current=current,
-                metric_per_instance=await self.metric(http, service),
+                now=time.monotonic(), current=current, metric_per_instance=metric
             )
             DESIRED.labels(service).set(decision.desired)
             CURRENT.labels(service).set(current)

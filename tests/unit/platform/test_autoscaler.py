@@ -43,6 +43,12 @@ def test_a_lasting_drop_scales_in_after_the_window() -> None:
     assert (decision.desired, decision.reason) == (1, "scale in")
 
 
+def test_a_fresh_autoscaler_does_not_scale_in_before_a_window_has_passed() -> None:
+    scaler = Autoscaler(MES)
+    assert scaler.decide(now=0, current=2, metric_per_instance=0).desired == 2
+    assert scaler.decide(now=31, current=2, metric_per_instance=0).desired == 1
+
+
 @pytest.mark.parametrize(("minimum", "maximum", "target"), [(0, 2, 1), (3, 2, 1), (1, 2, 0)])
 def test_an_impossible_policy_is_refused(minimum: int, maximum: int, target: float) -> None:
     with pytest.raises(ValueError):
