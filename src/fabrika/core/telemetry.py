@@ -11,7 +11,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -90,8 +89,3 @@ class MetricsMiddleware:
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or ("unmatched" if route is None else str(route))
-
-
-def request_id_of(request: Request) -> str | None:
-    """The gateway's request id, as received."""
-    return request.headers.get("x-request-id")
