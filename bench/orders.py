@@ -10,9 +10,11 @@ order's submission and its ACCEPTED event, so polling adds no load. Prints order
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -46,6 +48,19 @@ async def submit_all(b2b: str, orders: int, clients: int) -> int:
     return accepted
 
 
+def cpu_seconds(run_dir: Path) -> dict[str, float]:
+    """User + system CPU seconds of each platform process, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = {}
+    for pid_file in (run_dir / "pids").glob("*.pid"):
+        try:
+            fields = Path(f"/proc/{pid_file.read_text()}/stat").read_text().split(")")[1].split()
+        except (OSError, IndexError):
+            continue
+        spent[pid_file.stem] = (int(fields[11]) + int(fields[12])) / tick
+    return spent
+
+
 def wait_accepted(database: str, expected: int, timeout_s: float) -> list[tuple]:
     deadline = time.monotonic() + timeout_s
     with psycopg.connect(database) as db:
@@ -68,8 +83,12 @@ def run(saga_workers: int, orders: int, clients: int) -> tuple[float, float, flo
         wait_accepted(database, 20, 60)
         with psycopg.connect(database, autocommit=True) as db:
             db.execute("TRUNCATE crm.order_events, crm.orders CASCADE")
+        cpu_before = cpu_seconds(platform.run_dir)
         sent = asyncio.run(submit_all(platform.b2b, orders, clients))
         rows = wait_accepted(database, sent, 300)
+        cpu = {
+            name: cpu_seconds(platform.run_dir)[name] - spent for name, spent in cpu_before.items()
+        }
     first = min(submitted for submitted, _ in rows)
     last = min(max(at for _, at in rows), max(at for _, at in rows))
     latencies = sorted((at - submitted).total_seconds() * 1000 for submitted, at in rows)
@@ -80,6 +99,12 @@ def run(saga_workers: int, orders: int, clients: int) -> tuple[float, float, flo
         f"{rate:.1f} orders/s, submission→ACCEPTED p50 {statistics.median(latencies):.0f} ms, "
         f"p95 {p95:.0f} ms"
     )
+    per_order = ", ".join(
+        f"{name} {1000 * spent / len(rows):.0f}"
+        for name, spent in sorted(cpu.items(), key=lambda item: -item[1])
+        if spent > 0
+    )
+    print(f"    CPU ms per order by process: {per_order}")
     return rate, statistics.median(latencies), p95
 
 
