@@ -43,6 +43,7 @@ class Supervisor:
         self.log_dir = run_dir / "logs"
         self.pid_dir = run_dir / "pids"
         self.children: list[Child] = []
+        self.retiring: set[asyncio.Task] = set()
 
     async def start(self, child: Child) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,14 @@ class Supervisor:
                 await process.wait()
         (self.pid_dir / f"{child.name}.pid").unlink(missing_ok=True)
 
+    def retire(self, child: Child) -> None:
+        """Stop a child for good in the background: it is no longer watched or restarted."""
+        self.children.remove(child)
+        task = asyncio.create_task(self.stop(child))
+        self.retiring.add(task)
+        task.add_done_callback(self.retiring.discard)
+
     async def stop_all(self) -> None:
         """Stop every child at once; each gets its own bounded grace period."""
-        await asyncio.gather(*(self.stop(child) for child in self.children))
+        await asyncio.gather(*(self.stop(child) for child in self.children), *self.retiring)
         self.children.clear()

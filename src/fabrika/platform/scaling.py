@@ -83,8 +83,9 @@ class Scaler:
         for backend in self.backends.get(service, []):
             await set_server_state(self.socket, backend, name, "maint")
         child = self.children.pop(name)
-        await self.supervisor.stop(child)
-        self.supervisor.children.remove(child)
+        # The gateway sends it nothing any more: its graceful exit can take its time
+        # without holding up the next scaling decision.
+        self.supervisor.retire(child)
         log.info("scaled in", service=service, instance=name)
         return name
 

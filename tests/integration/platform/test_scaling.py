@@ -67,3 +67,5 @@ async def test_scaling_out_and_in_under_load_loses_no_request(gateway_with_one_m
     assert [code for code in results if code != 200] == []
     assert all(state.status == "MAINT" for state in served_by_second)
     assert scaler.count("mes") == 1
+    await asyncio.wait_for(asyncio.gather(*scaler.supervisor.retiring), 30)
+    assert [c.name for c in scaler.supervisor.children] == ["mes-0", "gateway"]
