@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 
 import structlog
+from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -118,11 +119,12 @@ async def run_sender(sessions: async_sessionmaker[AsyncSession], settings: Setti
             await asyncio.sleep(1.0)
 
 
-async def start_sender(app) -> None:
+async def start_sender(app: FastAPI) -> None:
+    """Lifespan hook: one sender per notify instance."""
     app.state.sender = asyncio.create_task(run_sender(app.state.sessions, app.state.settings))
 
 
-async def stop_sender(app) -> None:
+async def stop_sender(app: FastAPI) -> None:
     app.state.sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await app.state.sender
