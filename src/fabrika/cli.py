@@ -63,6 +63,18 @@ def _mailsink(_: argparse.Namespace) -> None:
     asyncio.run(serve_mailsink(get_settings()))
 
 
+def _kube_routes(args: argparse.Namespace) -> None:
+    from fabrika.gateway.kubernetes import render_gateway_api
+    from fabrika.gateway.routing import load_routing_table
+
+    rendered = render_gateway_api(load_routing_table())
+    if args.output == "-":
+        print(rendered, end="")
+    else:
+        with open(args.output, "w", encoding="utf-8") as output:
+            output.write(rendered)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fabrika", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -78,6 +90,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("mailsink", help="run the development SMTP sink").set_defaults(
         run=_mailsink
     )
+    kube_routes = commands.add_parser(
+        "kube-routes", help="render routes.toml as Gateway API objects (Gateway, HTTPRoutes)"
+    )
+    kube_routes.add_argument("-o", "--output", default="-", help="file to write; - is stdout")
+    kube_routes.set_defaults(run=_kube_routes)
     return root
 
 

@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     compensation_reserve_s: float = 30
     demo_b2b_key: str | None = None
     mail_from: str = "Fabrika <orders@fabrika.local>"
+    # Where mail goes (the relay; in development the SMTP sink) and where customers' links
+    # point; empty means FABRIKA_HOST and the local entry ports.
+    smtp_host: str = ""
     public_shop_url: str = ""
+    public_b2b_url: str = ""
     max_model_bytes: int = 100 * 1024 * 1024
     http_timeout_s: float = 10.0
     log_level: str = "INFO"
@@ -53,6 +57,14 @@ class Settings(BaseSettings):
     @property
     def shop_url(self) -> str:
         return self.public_shop_url or f"http://{self.host}:{self.shop_port}"
+
+    @property
+    def b2b_url(self) -> str:
+        return self.public_b2b_url or f"http://{self.host}:{self.b2b_port}"
+
+    @property
+    def mail_relay_host(self) -> str:
+        return self.smtp_host or self.host
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -46,7 +46,7 @@ def _send_batch(settings: Settings, batch: Sequence[Delivery]) -> dict[str, str 
     """Send over one connection; {key: None if sent, else the error}."""
     results: dict[str, str | None] = {}
     try:
-        with smtplib.SMTP(settings.host, settings.smtp_port, timeout=10) as smtp:
+        with smtplib.SMTP(settings.mail_relay_host, settings.smtp_port, timeout=10) as smtp:
             for delivery in batch:
                 try:
                     smtp.send_message(_envelope(settings, delivery))

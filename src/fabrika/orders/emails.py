@@ -14,7 +14,7 @@ def order_ref(order_id: str) -> str:
 def status_url(order: Submission) -> str:
     settings = get_settings()
     if order.channel == "b2b":
-        return f"http://{settings.host}:{settings.b2b_port}/v1/orders/{order.order_id}"
+        return f"{settings.b2b_url}/v1/orders/{order.order_id}"
     return f"{settings.shop_url}/api/v1/orders/{order.order_id}"
 
 

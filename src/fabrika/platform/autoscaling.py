@@ -29,8 +29,11 @@ POLICIES_PATH = Path(__file__).with_name("autoscaling.toml")
 DESIRED = Gauge("fabrika_autoscaler_desired_instances", "Instances wanted", ["service"])
 CURRENT = Gauge("fabrika_autoscaler_instances", "Instances running", ["service"])
 IN_FLIGHT = re.compile(r'^fabrika_http_requests_in_flight\{service="[^"]+"\} ([0-9.e+-]+)$', re.M)
+# Waiting and running jobs, as KEDA's query in deploy/ counts them: a queue just emptied
+# by busy workers is not idle.
 WAITING = text(
-    "SELECT count(*) FROM dbos.workflow_status WHERE queue_name = :queue AND status = 'ENQUEUED'"
+    "SELECT count(*) FROM dbos.workflow_status "
+    "WHERE queue_name = :queue AND status IN ('ENQUEUED', 'PENDING')"
 )
 
 
