@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ScalingPolicy:
-    """Bounds and target for one service (in-flight requests, or jobs waiting or running, per instance)."""
+    """Bounds and target for one service: in-flight requests, or jobs waiting or running,
+    per instance."""
 
     service: str
     minimum: int
