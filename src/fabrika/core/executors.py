@@ -64,10 +64,14 @@ async def create_heartbeat_table(database_url: str) -> None:
 
 
 class ExecutorLiveness:
-    """This worker's heartbeat and its share of reaping, as one background task."""
+    """This worker's heartbeat and its share of reaping, as one background task.
 
-    def __init__(self, engine: AsyncEngine, *, executor_id: str, kind: str, version: str) -> None:
-        self.engine = engine
+    It has a connection of its own: a pool busy with the worker's jobs must never delay a
+    heartbeat, or a live worker would look dead and lose its workflows to the reaper.
+    """
+
+    def __init__(self, database_url: str, *, executor_id: str, kind: str, version: str) -> None:
+        self.engine: AsyncEngine = create_async_engine(database_url, pool_size=1, max_overflow=0)
         self.executor_id = executor_id
         self.kind = kind
         self.version = version
@@ -87,6 +91,7 @@ class ExecutorLiveness:
                 text("DELETE FROM executors.heartbeats WHERE executor_id = :id"),
                 {"id": self.executor_id},
             )
+        await self.engine.dispose()
 
     async def _run(self) -> None:
         beats_per_reap = max(1, round(REAP_EVERY_S / HEARTBEAT_S))

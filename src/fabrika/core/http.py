@@ -1,5 +1,6 @@
 """Calling other services through the gateway's internal entry, and reading their problems."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -56,8 +57,32 @@ async def call_json(
     content: bytes | None = None,
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
+    attempts: int = 1,
 ) -> Any:
-    """One call to another service; any failure becomes a ServiceError."""
+    """One call to another service; any failure becomes a ServiceError.
+
+    `attempts` > 1 retries transient failures with a short growing pause: only for calls
+    that change nothing (the gateway itself retries only GETs once a request was sent).
+    """
+    for attempt in range(attempts):
+        try:
+            return await _call_once(http, method, path, json, content, headers, params)
+        except ServiceError as exc:
+            if not exc.transient or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def _call_once(
+    http: httpx.AsyncClient,
+    method: str,
+    path: str,
+    json: object | None,
+    content: bytes | None,
+    headers: dict[str, str] | None,
+    params: dict[str, str] | None,
+) -> Any:
     try:
         response = await http.request(
             method, path, json=json, content=content, headers=headers, params=params

@@ -50,7 +50,7 @@ async def start_executor(app: FastAPI, *, kind: str, queues: list[str], pool_siz
     executor_id = os.environ.get("FABRIKA_EXECUTOR_ID", f"{kind}-0")
     launch_executor(settings, executor_id=executor_id, queues=queues, pool_size=pool_size)
     app.state.liveness = ExecutorLiveness(
-        app.state.engine,
+        settings.sqlalchemy_url,
         executor_id=executor_id,
         kind=kind,
         version=settings.application_version,

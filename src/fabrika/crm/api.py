@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import Problem
@@ -11,6 +11,8 @@ from fabrika.crm import service
 from fabrika.crm.schemas import (
     AccountView,
     ApiKey,
+    CancellationRequest,
+    OrderState,
     OrderStats,
     OrderSummary,
     RegisterOrder,
@@ -22,13 +24,26 @@ router = APIRouter(prefix="/crm/v1")
 
 
 @router.put("/orders/{order_id}")
-async def register_order(order_id: UUID, body: RegisterOrder, session: SessionDep) -> OrderView:
+async def register_order(order_id: UUID, body: RegisterOrder, session: SessionDep) -> OrderState:
     return await service.register_order(session, order_id=order_id, registration=body)
 
 
 @router.post("/orders/{order_id}/transitions")
-async def record_transition(order_id: UUID, body: Transition, session: SessionDep) -> OrderView:
-    return await service.record_transition(session, order_id=order_id, transition=body)
+async def record_transitions(
+    order_id: UUID,
+    body: Annotated[list[Transition], Body(min_length=1, max_length=5)],
+    session: SessionDep,
+) -> OrderState:
+    """Record status changes in order; one already recorded is skipped (idempotent)."""
+    return await service.record_transitions(session, order_id=order_id, transitions=body)
+
+
+@router.post("/orders/{order_id}/cancellation")
+async def request_cancellation(
+    order_id: UUID, body: CancellationRequest, session: SessionDep
+) -> OrderState:
+    """Ask for the order to be cancelled; its saga compensates at its next step."""
+    return await service.request_cancellation(session, order_id=order_id, by=body.by)
 
 
 @router.get("/orders")

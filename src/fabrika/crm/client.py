@@ -5,7 +5,14 @@ from uuid import UUID
 import httpx
 
 from fabrika.core.http import call_json
-from fabrika.crm.schemas import AccountView, OrderStats, OrderSummary, RegisterOrder, Transition
+from fabrika.crm.schemas import (
+    AccountView,
+    OrderState,
+    OrderStats,
+    OrderSummary,
+    RegisterOrder,
+    Transition,
+)
 from fabrika.orders.schemas import OrderView
 
 
@@ -18,14 +25,20 @@ class CrmClient:
     async def _call(self, method: str, path: str, json: object | None = None) -> dict:
         return await call_json(self.http, method, f"/crm/v1{path}", json=json)
 
-    async def register_order(self, order_id: UUID, registration: RegisterOrder) -> OrderView:
+    async def register_order(self, order_id: UUID, registration: RegisterOrder) -> OrderState:
         body = registration.model_dump(mode="json")
-        return OrderView.model_validate(await self._call("PUT", f"/orders/{order_id}", body))
+        return OrderState.model_validate(await self._call("PUT", f"/orders/{order_id}", body))
 
-    async def record_transition(self, order_id: UUID, transition: Transition) -> OrderView:
-        body = transition.model_dump(mode="json", exclude_none=True)
+    async def record_transitions(self, order_id: UUID, *transitions: Transition) -> OrderState:
+        """Record status changes in order; ones recorded before are skipped."""
+        body = [t.model_dump(mode="json", exclude_none=True) for t in transitions]
         path = f"/orders/{order_id}/transitions"
-        return OrderView.model_validate(await self._call("POST", path, body))
+        return OrderState.model_validate(await self._call("POST", path, body))
+
+    async def request_cancellation(self, order_id: UUID, *, by: str) -> OrderState:
+        """409 once the order has ended or is being accepted; 404 before it is registered."""
+        path = f"/orders/{order_id}/cancellation"
+        return OrderState.model_validate(await self._call("POST", path, {"by": by}))
 
     async def get_order(self, order_id: UUID) -> OrderView:
         return OrderView.model_validate(await self._call("GET", f"/orders/{order_id}"))

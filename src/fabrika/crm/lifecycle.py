@@ -14,6 +14,10 @@ NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+# The forward path, in order; CANCELLED can follow any status but ACCEPTED.
+FORWARD = (S.NEW, S.REGISTERED, S.QUOTED, S.CONFIRMED, S.RESERVED, S.ACCEPTED)
+
+
 class TransitionRefused(ValueError):
     """The order cannot move to the requested status from where it is."""
 
@@ -24,3 +28,11 @@ def check_transition(current: OrderStatus, target: OrderStatus) -> None:
         if current in TERMINAL:
             raise TransitionRefused(f"The order is already {current.value} and cannot change.")
         raise TransitionRefused(f"An order that is {current.value} cannot become {target.value}.")
+
+
+def already_reached(current: OrderStatus, target: OrderStatus) -> bool:
+    """Whether an order at `current` has been through `target` already, so recording
+    `target` again (a retried request) must change nothing."""
+    if target == S.CANCELLED or current == S.CANCELLED:
+        return target == current
+    return FORWARD.index(target) <= FORWARD.index(current)

@@ -60,6 +60,8 @@ class Order(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     deadline_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(16))
+    cancel_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     events: Mapped[list["OrderEvent"]] = relationship(

@@ -1,6 +1,7 @@
 """What other services send to and receive from the CRM."""
 
 import datetime as dt
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,19 @@ class Transition(BaseModel):
     price: float | None = None
     currency: str | None = None
     quote: dict | None = None
+
+
+class OrderState(BaseModel):
+    """What the saga needs back from the registry: where the order stands, and whether
+    its customer or an operator asked to cancel it."""
+
+    id: UUID
+    status: OrderStatus
+    cancel_requested_by: str | None = None
+
+
+class CancellationRequest(BaseModel):
+    by: Literal["customer", "operator"]
 
 
 class AccountView(BaseModel):

@@ -3,17 +3,18 @@
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from fabrika.core.errors import Conflict, NotFound
-from fabrika.crm.lifecycle import TransitionRefused, check_transition
+from fabrika.crm.lifecycle import TransitionRefused, already_reached, check_transition
 from fabrika.crm.models import Account, Customer, Order, OrderEvent
-from fabrika.crm.schemas import OrderStats, OrderSummary, RegisterOrder, Transition
+from fabrika.crm.schemas import OrderState, OrderStats, OrderSummary, RegisterOrder, Transition
 from fabrika.orders.schemas import TERMINAL, HistoryEntry, OrderStatus, OrderView
 
 
@@ -38,66 +39,145 @@ async def upsert_customer(
 
 async def register_order(
     session: AsyncSession, *, order_id: uuid.UUID, registration: RegisterOrder
-) -> OrderView:
+) -> OrderState:
     """Record a submitted order (NEW, then REGISTERED). Registering twice changes nothing."""
-    existing = await session.get(Order, order_id)
-    if existing is None:
-        customer_id = await upsert_customer(
-            session,
-            email=str(registration.customer.email),
-            name=registration.customer.name,
-            language=registration.customer.language,
+    existing = await _state(session, order_id)
+    if existing is not None:
+        return existing
+    customer_id = await upsert_customer(
+        session,
+        email=str(registration.customer.email),
+        name=registration.customer.name,
+        language=registration.customer.language,
+    )
+    inserted = await session.execute(
+        insert(Order)
+        .values(
+            id=order_id,
+            channel=registration.channel,
+            customer_id=customer_id,
+            account_id=registration.account_id,
+            status=OrderStatus.REGISTERED,
+            items=[item.model_dump(mode="json") for item in registration.items],
+            due_date=registration.due_date,
+            submitted_at=registration.submitted_at,
+            deadline_at=registration.deadline_at,
+            updated_at=dt.datetime.now(dt.UTC),
         )
-        session.add(
-            Order(
-                id=order_id,
-                channel=registration.channel,
-                customer_id=customer_id,
-                account_id=registration.account_id,
-                status=OrderStatus.REGISTERED,
-                items=[item.model_dump(mode="json") for item in registration.items],
-                due_date=registration.due_date,
-                submitted_at=registration.submitted_at,
-                deadline_at=registration.deadline_at,
-            )
-        )
-        session.add_all(
-            [
-                OrderEvent(order_id=order_id, status="NEW", at=registration.submitted_at),
-                OrderEvent(order_id=order_id, status="REGISTERED"),
-            ]
-        )
-        await session.flush()
-    return await get_order(session, order_id=order_id)
+        .on_conflict_do_nothing(index_elements=[Order.id])
+    )
+    if inserted.rowcount == 0:  # registered meanwhile by a concurrent retry
+        state = await _state(session, order_id)
+        assert state is not None
+        return state
+    await session.execute(
+        insert(OrderEvent),
+        [
+            {"order_id": order_id, "status": "NEW", "at": registration.submitted_at},
+            {"order_id": order_id, "status": "REGISTERED", "at": dt.datetime.now(dt.UTC)},
+        ],
+    )
+    return OrderState(id=order_id, status=OrderStatus.REGISTERED)
 
 
-async def record_transition(
-    session: AsyncSession, *, order_id: uuid.UUID, transition: Transition
-) -> OrderView:
-    """Move the order to a new status; repeating a transition already made is a no-op."""
-    order = await session.get(Order, order_id, with_for_update=True)
-    if order is None:
+async def _state(
+    session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False
+) -> OrderState | None:
+    statement = select(Order.status, Order.cancel_requested_by).where(Order.id == order_id)
+    if for_update:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        return None
+    return OrderState(id=order_id, status=row.status, cancel_requested_by=row.cancel_requested_by)
+
+
+async def _locked_state(session: AsyncSession, order_id: uuid.UUID) -> OrderState:
+    state = await _state(session, order_id, for_update=True)
+    if state is None:
         raise NotFound(f"There is no order {order_id}.")
-    current = OrderStatus(order.status)
-    if current == transition.status:
-        return await get_order(session, order_id=order_id)
-    try:
-        check_transition(current, transition.status)
-    except TransitionRefused as exc:
-        raise Conflict(str(exc), current_status=current.value) from exc
-    order.status = transition.status
-    order.updated_at = dt.datetime.now(dt.UTC)
+    return state
+
+
+async def record_transitions(
+    session: AsyncSession, *, order_id: uuid.UUID, transitions: Sequence[Transition]
+) -> OrderState:
+    """Move the order through the given statuses in order, in one transaction.
+
+    A status the order has been through already is skipped, so a retried request changes
+    nothing; one that may not follow the current status is refused whole (409).
+    """
+    state = await _locked_state(session, order_id)
+    current = state.status
+    changes: dict = {}
+    events = []
+    now = dt.datetime.now(dt.UTC)
+    for transition in transitions:
+        if already_reached(current, transition.status):
+            continue
+        try:
+            check_transition(current, transition.status)
+        except TransitionRefused as exc:
+            raise Conflict(str(exc), current_status=current.value) from exc
+        changes.update(_recorded_fields(transition))
+        events.append(
+            {
+                "order_id": order_id,
+                "status": transition.status,
+                "at": now,
+                "reason": transition.reason,
+            }
+        )
+        current = transition.status
+    if events:
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(status=current, updated_at=now, **changes)
+        )
+        await session.execute(insert(OrderEvent).on_conflict_do_nothing(), events)
+    return state.model_copy(update={"status": current})
+
+
+def _recorded_fields(transition: Transition) -> dict:
+    """The order's columns a transition sets besides its status."""
+    fields: dict = {}
     if transition.price is not None:
-        order.price = Decimal(str(transition.price))
-        order.currency = transition.currency
+        fields["price"] = Decimal(str(transition.price))
+        fields["currency"] = transition.currency
     if transition.quote is not None:
-        order.quote = transition.quote
+        fields["quote"] = transition.quote
     if transition.status == OrderStatus.CANCELLED:
-        order.reason = transition.reason
-        order.reason_code = transition.reason_code
-    session.add(OrderEvent(order_id=order_id, status=transition.status, reason=transition.reason))
-    await session.flush()
-    return await get_order(session, order_id=order_id)
+        fields["reason"] = transition.reason
+        fields["reason_code"] = transition.reason_code
+    return fields
+
+
+async def request_cancellation(
+    session: AsyncSession, *, order_id: uuid.UUID, by: str
+) -> OrderState:
+    """Note that the customer or an operator wants the order cancelled; the saga reads the
+    note at its next step and compensates. Refused once the order is past the point where
+    cancelling is possible: ended, or being accepted into production (RESERVED)."""
+    state = await _locked_state(session, order_id)
+    if state.cancel_requested_by is not None:
+        return state
+    if state.status in TERMINAL:
+        raise Conflict(
+            f"The order is {state.status.value} already and can no longer be cancelled.",
+            current_status=state.status.value,
+        )
+    if state.status == OrderStatus.RESERVED:
+        raise Conflict(
+            "The order is being accepted into production and can no longer be cancelled.",
+            current_status=state.status.value,
+        )
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(cancel_requested_by=by, cancel_requested_at=dt.datetime.now(dt.UTC))
+    )
+    return state.model_copy(update={"cancel_requested_by": by})
 
 
 async def get_order(session: AsyncSession, *, order_id: uuid.UUID) -> OrderView:

@@ -6,8 +6,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from fabrika.core.db import SessionDep
-from fabrika.core.errors import Problem
-from fabrika.mes import jobs, production, service
+from fabrika.core.errors import NotFound, Problem
+from fabrika.mes import jobs, production, quoting, service
 from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.models import Model
 from fabrika.mes.schemas import ItemsIn, JobRequest, ModelView, QuoteRequest, ReservationRequest
@@ -124,14 +124,28 @@ JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$")]
 async def request_quote(
     body: QuoteRequest, request: Request, response: Response, session: SessionDep, store: StoreDep
 ) -> dict[str, Any]:
-    """Start pricing; follow `status_url` for progress and then the quote."""
+    """Start pricing; follow `status_url` for progress and then the quote.
+
+    An order's quote that needs no model analysis (items given by their dimensions, or
+    models analysed before) is priced at once: 200 with the finished job."""
     _, catalog = await store.current()
     await service.check_items(session, catalog, body.items)
-    settings = request.app.state.settings
-    job_id = await jobs.start_job(
-        request.app.state.dbos, body, application_version=settings.application_version
-    )
+    job_id = jobs.job_id_for(body)
     prefix = "/mes/v1/quote-jobs" if request.url.path.startswith("/mes/") else "/api/v1/quotes"
+    state = request.app.state
+    if body.order_id is not None:
+        supports = await quoting.known_supports(session, state.analyses, body.items)
+        if supports is not None:
+            response.status_code = status.HTTP_200_OK
+            result = await quoting.price_request(
+                session, body, catalog=store, quotes=state.quotes, supports=supports
+            )
+            if not result["ok"]:  # a refusal is not kept: there is nothing to follow
+                return jobs.finished_view(job_id, result)
+            response.headers["Location"] = f"{prefix}/{job_id}"
+            return {**jobs.finished_view(job_id, result), "status_url": f"{prefix}/{job_id}"}
+    version = state.settings.application_version
+    await jobs.start_job(state.dbos, job_id, body, application_version=version)
     response.headers["Location"] = f"{prefix}/{job_id}"
     return {"id": job_id, "status": "queued", "status_url": f"{prefix}/{job_id}"}
 
@@ -139,12 +153,22 @@ async def request_quote(
 @public.get("/quotes/{job_id}")
 @internal.get("/quote-jobs/{job_id}")
 async def quote_job(
-    job_id: JobId, request: Request, wait_s: Annotated[float, Query(ge=0, le=10)] = 0
+    job_id: JobId,
+    request: Request,
+    session: SessionDep,
+    wait_s: Annotated[float, Query(ge=0, le=10)] = 0,
 ) -> dict[str, Any]:
     """A quote job: queued, running (with progress), done (with the quote) or refused.
 
     `wait_s` holds the answer until the job ends or that many seconds pass (long poll)."""
-    return await jobs.job_view(request.app.state.dbos, job_id, wait_s=wait_s)
+    try:
+        return await jobs.job_view(request.app.state.dbos, job_id, wait_s=wait_s)
+    except NotFound:
+        # An order's quote priced at once has no job, only the quote kept for the order.
+        kept = await quoting.stored_quote_of_job(session, job_id)
+        if kept is None:
+            raise
+        return jobs.finished_view(job_id, {"ok": True, "quote": kept})
 
 
 @internal.post("/reservations")

@@ -12,16 +12,21 @@ from fabrika.mes.catalog_store import CatalogStore
 
 async def _open(app: FastAPI) -> None:
     app.state.catalog = catalog_store(app)
+    app.state.quotes = mes_cache(app, "mes-quotes")
+    app.state.analyses = mes_cache(app, "mes-analyses")
     await open_dbos_client(app)
 
 
-def catalog_store(app: FastAPI) -> CatalogStore:
+def mes_cache(app: FastAPI, name: str) -> Cache:
+    """One of the MES's caches, shared by its API instances and the quote workers."""
     settings = app.state.settings
-    enabled = settings.cache_enabled
-    cache = Cache(
-        app.state.redis, prefix=settings.redis_prefix, name="mes-catalog", enabled=enabled
+    return Cache(
+        app.state.redis, prefix=settings.redis_prefix, name=name, enabled=settings.cache_enabled
     )
-    return CatalogStore(app.state.sessions, cache)
+
+
+def catalog_store(app: FastAPI) -> CatalogStore:
+    return CatalogStore(app.state.sessions, mes_cache(app, "mes-catalog"))
 
 
 def build() -> FastAPI:

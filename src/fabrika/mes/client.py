@@ -30,7 +30,9 @@ class MesClient:
 
     async def check_items(self, items: Sequence[Item]) -> None:
         """Raise a 422 ServiceError naming every item the catalog cannot make."""
-        await call_json(self.http, "POST", "/mes/v1/items/check", json={"items": _items(items)})
+        # A read sent as POST (for its body): safe to retry while an instance restarts.
+        body = {"items": _items(items)}
+        await call_json(self.http, "POST", "/mes/v1/items/check", json=body, attempts=3)
 
     async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> dict[str, Any]:
         """Start (or find) the quote job for an order: {"id", "status", …}."""

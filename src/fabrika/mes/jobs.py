@@ -38,8 +38,9 @@ def workflow_id(job_id: str) -> str:
     return f"quote-{job_id}"
 
 
-async def start_job(dbos: DBOSClient, request: QuoteRequest, *, application_version: str) -> str:
-    job_id = job_id_for(request)
+async def start_job(
+    dbos: DBOSClient, job_id: str, request: QuoteRequest, *, application_version: str
+) -> None:
     options: EnqueueOptions = {
         "queue_name": QUOTE_QUEUE,
         "workflow_name": QUOTE_WORKFLOW,
@@ -47,7 +48,6 @@ async def start_job(dbos: DBOSClient, request: QuoteRequest, *, application_vers
         "app_version": application_version,
     }
     await dbos.enqueue_async(options, request.model_dump(mode="json"))
-    return job_id
 
 
 async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> dict[str, Any]:
@@ -59,20 +59,23 @@ async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> dic
         waited += pause
         pause = min(pause * 1.5, 0.1)
         status = await _status(dbos, job_id)
-    view: dict[str, Any] = {"id": job_id, "status": STATES.get(status.status, "running")}
+    state = STATES.get(status.status, "running")
+    view = finished_view(job_id, status.output or {}) if state == "done" else {}
+    view = view or {"id": job_id, "status": state}
     progress = await dbos.get_event_async(workflow_id(job_id), PROGRESS, timeout_seconds=0)
     if progress:
         view["progress"] = progress
-    if view["status"] == "done":
-        result = status.output or {}
-        if result.get("ok"):
-            view["quote"] = result["quote"]
-        else:
-            view["status"] = "refused"
-            view["error"] = {"code": result.get("code"), "detail": result.get("detail")}
-    elif view["status"] == "failed":
+    if state == "failed":
         view["error"] = {
             "code": "quote_failed",
             "detail": "The price could not be calculated; try again later.",
         }
     return view
+
+
+def finished_view(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A job that ended: done with its quote, or refused with the reason."""
+    if result.get("ok"):
+        return {"id": job_id, "status": "done", "quote": result["quote"]}
+    error = {"code": result.get("code"), "detail": result.get("detail")}
+    return {"id": job_id, "status": "refused", "error": error}

@@ -25,12 +25,9 @@ from fabrika.mes.client import QUOTE_WORKFLOW
 from fabrika.mes.geometry import parse_stl
 from fabrika.mes.jobs import PROGRESS
 from fabrika.mes.models import Model, ModelFile
-from fabrika.mes.pricing import QuoteRefused
-from fabrika.orders.schemas import Item
+from fabrika.mes.schemas import QuoteRequest
 
 log = structlog.get_logger()
-QUOTE_TTL_S = 3600
-ANALYSIS_TTL_S = 7 * 24 * 3600
 QUOTES_DONE = Counter("fabrika_quote_jobs", "Quote jobs finished", ["outcome"])
 ANALYSIS_SECONDS = Histogram(
     "fabrika_model_analysis_seconds",
@@ -95,7 +92,8 @@ async def analyse_model(model_id: str) -> dict[str, float]:
             support = await asyncio.to_thread(_support_volume, stored.data)
         return json.dumps({"support_volume_mm3": support}).encode()
 
-    analysis = json.loads(await ctx.analyses.get_or_load(sha256, load, ttl_s=ANALYSIS_TTL_S))
+    cached = await ctx.analyses.get_or_load(sha256, load, ttl_s=quoting.ANALYSIS_TTL_S)
+    analysis = json.loads(cached)
     return {sha256: analysis["support_volume_mm3"]}
 
 
@@ -107,28 +105,11 @@ def _support_volume(data: bytes) -> float:
 async def price_request(request: dict[str, Any], supports: dict[str, float]) -> dict[str, Any]:
     """Price the items (from the cache when the same request was priced before)."""
     ctx = context()
-    items = [Item.model_validate(item) for item in request["items"]]
-    order_id = uuid.UUID(request["order_id"]) if request.get("order_id") else None
-    version, catalog = await ctx.catalog.current()
     async with ctx.sessions() as session, session.begin():
-        if order_id and (stored := await quoting.stored_quote(session, order_id)):
-            return {"ok": True, "quote": stored}
-        try:
-            models = await quoting.models_of(session, items)
-            key = quoting.cache_key(items, models, version)
-
-            async def price() -> bytes:
-                document = await quoting.price_items(
-                    items, models, catalog=catalog, version=version, supports=supports
-                )
-                return json.dumps(document).encode()
-
-            document = json.loads(await ctx.quotes.get_or_load(key, price, ttl_s=QUOTE_TTL_S))
-        except QuoteRefused as refused:
-            return {"ok": False, "code": refused.code, "detail": str(refused)}
-        document = await quoting.with_lead_time(session, document)
-        if order_id:
-            document = await quoting.store_quote(
-                session, order_id=order_id, version=version, document=document
-            )
-    return {"ok": True, "quote": document}
+        return await quoting.price_request(
+            session,
+            QuoteRequest.model_validate(request),
+            catalog=ctx.catalog,
+            quotes=ctx.quotes,
+            supports=supports,
+        )

@@ -11,14 +11,20 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fabrika.core.cache import Cache
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
+from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.geometry import Measurements
 from fabrika.mes.models import Model, StoredQuote
 from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
 from fabrika.mes.production import booked_until, demands_of
 from fabrika.mes.quotes import quote_document
+from fabrika.mes.schemas import QuoteRequest
 from fabrika.orders.schemas import Item
+
+QUOTE_TTL_S = 3600
+ANALYSIS_TTL_S = 7 * 24 * 3600
 
 
 async def models_of(session: AsyncSession, items: Sequence[Item]) -> dict[uuid.UUID, Model]:
@@ -110,6 +116,15 @@ async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, 
     return stored.document if stored else None
 
 
+async def stored_quote_of_job(session: AsyncSession, job_id: str) -> dict[str, Any] | None:
+    """The quote kept for the order whose quote job this is ("order-<id>"), if any."""
+    try:
+        order_id = uuid.UUID(job_id.removeprefix("order-"))
+    except ValueError:
+        return None
+    return await stored_quote(session, order_id) if job_id.startswith("order-") else None
+
+
 async def store_quote(
     session: AsyncSession, *, order_id: uuid.UUID, version: int, document: dict[str, Any]
 ) -> dict[str, Any]:
@@ -122,3 +137,55 @@ async def store_quote(
     stored = await session.get(StoredQuote, order_id, populate_existing=True)
     assert stored is not None
     return stored.document
+
+
+async def price_request(
+    session: AsyncSession,
+    request: QuoteRequest,
+    *,
+    catalog: CatalogStore,
+    quotes: Cache,
+    supports: Mapping[str, float],
+) -> dict[str, Any]:
+    """{"ok": True, "quote": …} or {"ok": False, "code", "detail"}: the items priced with the
+    current catalog (from the cache when the same request was priced before); an order's
+    quote is kept for its reservation, and asking again returns the one kept."""
+    if request.order_id and (stored := await stored_quote(session, request.order_id)):
+        return {"ok": True, "quote": stored}
+    version, current = await catalog.current()
+    try:
+        models = await models_of(session, request.items)
+        key = cache_key(request.items, models, version)
+
+        async def price() -> bytes:
+            document = await price_items(
+                request.items, models, catalog=current, version=version, supports=supports
+            )
+            return json.dumps(document).encode()
+
+        document = json.loads(await quotes.get_or_load(key, price, ttl_s=QUOTE_TTL_S))
+    except QuoteRefused as refused:
+        return {"ok": False, "code": refused.code, "detail": str(refused)}
+    document = await with_lead_time(session, document)
+    if request.order_id:
+        document = await store_quote(
+            session, order_id=request.order_id, version=version, document=document
+        )
+    return {"ok": True, "quote": document}
+
+
+async def known_supports(
+    session: AsyncSession, analyses: Cache, items: Sequence[Item]
+) -> dict[str, float] | None:
+    """The support volume of every model the items use if each one is analysed already
+    (items given by their dimensions need none); None when a model still needs analysis."""
+    supports: dict[str, float] = {}
+    for model_id in {item.model_id for item in items if item.model_id is not None}:
+        model = await session.get(Model, model_id)
+        if model is None:
+            continue  # pricing refuses the unknown model with a readable reason
+        cached = await analyses.get(model.sha256)
+        if cached is None:
+            return None
+        supports[model.sha256] = json.loads(cached)["support_volume_mm3"]
+    return supports

@@ -3,27 +3,19 @@
 from fastapi import FastAPI
 
 from fabrika.core.app import create_app
-from fabrika.core.cache import Cache
 from fabrika.core.workflows import start_executor, stop_executor
 from fabrika.mes import quote_jobs
-from fabrika.mes.app import catalog_store
+from fabrika.mes.app import catalog_store, mes_cache
 from fabrika.mes.client import QUOTE_QUEUE
 
 
 async def _launch(app: FastAPI) -> None:
-    settings = app.state.settings
-
-    def cache(name: str) -> Cache:
-        return Cache(
-            app.state.redis, prefix=settings.redis_prefix, name=name, enabled=settings.cache_enabled
-        )
-
     quote_jobs.configure(
         quote_jobs.QuoteContext(
             sessions=app.state.sessions,
             catalog=catalog_store(app),
-            quotes=cache("mes-quotes"),
-            analyses=cache("mes-analyses"),
+            quotes=mes_cache(app, "mes-quotes"),
+            analyses=mes_cache(app, "mes-analyses"),
         )
     )
     await start_executor(app, kind="quote", queues=[QUOTE_QUEUE], pool_size=4)

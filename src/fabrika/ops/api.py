@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import OrderSummary
 from fabrika.ops import service
-from fabrika.orders.client import OrderSagaClient
+from fabrika.orders.client import OrderSagaClient, request_cancellation
 from fabrika.orders.schemas import OrderStatus
 
 router = APIRouter(prefix="/api/v1/ops", tags=["operators"])
@@ -62,9 +62,10 @@ async def order(order_id: UUID, crm: CrmDep, dbos: DbosDep) -> dict[str, Any]:
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> dict[str, Any]:
-    """Cancel an order that is not yet accepted; the saga compensates and tells the customer."""
-    current = await service.cancel(crm, sagas, order_id)
-    return {"id": str(order_id), "status": current.status, "cancellation": "requested"}
+    """Cancel an order whose capacity is not reserved yet; the saga compensates and tells
+    the customer."""
+    state = await request_cancellation(crm, sagas, order_id, by="operator")
+    return {"id": str(order_id), "status": state.status, "cancellation": "requested"}
 
 
 @router.post("/orders/{order_id}/retry", status_code=status.HTTP_202_ACCEPTED)

@@ -11,8 +11,8 @@ from fabrika.core.http import ServiceError, problem_from
 from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import OrderSummary
 from fabrika.ops.timeline import step_timeline
-from fabrika.orders.client import WORKFLOW_NAME, OrderSagaClient, workflow_id_of
-from fabrika.orders.schemas import TERMINAL, OrderView
+from fabrika.orders.client import WORKFLOW_NAME, workflow_id_of
+from fabrika.orders.schemas import OrderView
 
 RESUMABLE = {"ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "CANCELLED"}
 UNFINISHED = ["ENQUEUED", "PENDING"]
@@ -72,16 +72,6 @@ def _deadline_of(workflow_input: Any) -> str | None:
         return workflow_input["args"][0]["deadline_at"]
     except (KeyError, IndexError, TypeError):
         return None
-
-
-async def cancel(crm: CrmClient, sagas: OrderSagaClient, order_id: UUID) -> OrderView:
-    current = await order(crm, order_id)
-    if current.status in TERMINAL:
-        raise Conflict(
-            f"The order is {current.status.value} already.", current_status=current.status.value
-        )
-    await sagas.decide(order_id, "cancel", by="operator")
-    return current
 
 
 async def retry(dbos: DBOSClient, order_id: UUID) -> dict[str, Any]:

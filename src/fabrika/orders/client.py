@@ -7,8 +7,12 @@ from uuid import UUID
 from dbos import DBOSClient, EnqueueOptions
 from fastapi import FastAPI
 
+from fabrika.core.errors import Conflict, NotFound
+from fabrika.core.http import ServiceError, problem_from
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import close_dbos_client, open_dbos_client, register_queue
+from fabrika.crm.client import CrmClient
+from fabrika.crm.schemas import OrderState
 from fabrika.orders.schemas import Submission
 
 QUEUE_NAME = "orders"
@@ -52,6 +56,31 @@ class OrderSagaClient:
         if not statuses:
             return None
         return dt.datetime.fromtimestamp(statuses[0].created_at / 1000, dt.UTC)
+
+
+async def request_cancellation(
+    crm: CrmClient, sagas: OrderSagaClient, order_id: UUID, *, by: str
+) -> OrderState:
+    """Cancel an order for its customer or an operator, until capacity is reserved.
+
+    The CRM notes the request (or refuses it, 409, once the order is past cancelling); the
+    saga reads the note at its next step, and the message wakes a saga that is waiting for
+    a confirmation or a quote. An order not registered yet is asked to wait a moment.
+    """
+    try:
+        state = await crm.request_cancellation(order_id, by=by)
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise problem_from(exc) from exc
+        if await sagas.submitted_at(order_id) is None:
+            raise NotFound(f"There is no order {order_id}.") from exc
+        raise Conflict(
+            "The order is still being registered; ask again in a moment.",
+            current_status="NEW",
+            headers={"Retry-After": "1"},
+        ) from exc
+    await sagas.decide(order_id, "cancel", by=by)
+    return state
 
 
 def register_order_queue(settings: Settings) -> None:

@@ -1,9 +1,22 @@
-"""What the customer is told at each status: the notify request for that email. Pure."""
+"""What the customer is told at each status: the notify request for that email. Pure.
+
+Customers get an email when the order needs them or ends, not at every internal step:
+shop customers when the order is received, when its price waits for their confirmation,
+and when it is accepted into production or cancelled; B2B partners, who follow their
+orders through the API and place many, only when an order is accepted or cancelled.
+Every status, emailed or not, is in the order's history that both can read.
+"""
 
 from typing import Any
 
 from fabrika.core.settings import get_settings
 from fabrika.orders.schemas import OrderStatus, Submission
+
+S = OrderStatus
+EMAILED: dict[str, frozenset[OrderStatus]] = {
+    "shop": frozenset({S.REGISTERED, S.QUOTED, S.ACCEPTED, S.CANCELLED}),
+    "b2b": frozenset({S.ACCEPTED, S.CANCELLED}),
+}
 
 
 def order_ref(order_id: str) -> str:
@@ -27,8 +40,11 @@ def email_for(
     deadline: str | None = None,
     reason: str | None = None,
     reason_code: str | None = None,
-) -> dict[str, Any]:
-    """The notify request (recipient, language, event, parameters) for one status email."""
+) -> dict[str, Any] | None:
+    """The notify request (recipient, language, event, parameters) for one status email,
+    or None when customers of this channel are not emailed at this status."""
+    if status not in EMAILED[order.channel]:
+        return None
     url = status_url(order)
     params: dict[str, Any] = {
         "name": order.customer.name,

@@ -21,11 +21,11 @@ from prometheus_client import Histogram
 from fabrika.core.http import ServiceError
 from fabrika.core.settings import get_settings
 from fabrika.crm.client import CrmClient
-from fabrika.crm.schemas import RegisterOrder, Transition
+from fabrika.crm.schemas import OrderState, RegisterOrder, Transition
 from fabrika.mes.client import MesClient
 from fabrika.notify.client import NotifyClient
 from fabrika.notify.schemas import EmailRequest
-from fabrika.orders.schemas import Submission
+from fabrika.orders.schemas import OrderStatus, Submission
 
 STEP_SECONDS = Histogram(
     "fabrika_saga_step_duration_seconds",
@@ -115,15 +115,19 @@ def forward(name: str) -> Callable:
     return decorate
 
 
-async def _email(order_id: str, status: str, email: dict | None) -> None:
-    """Queue the status email in notify's outbox; the key makes a repeat queue nothing."""
+async def _email(order_id: str, email: dict | None) -> None:
+    """Queue a status email in notify's outbox; the key makes a repeat queue nothing."""
     if email is not None:
-        request = EmailRequest(key=f"order:{order_id}:{status}", **email)
+        request = EmailRequest(key=f"order:{order_id}:{email['event']}", **email)
         await services().notify.send_email(request)
 
 
+def _registry_answer(state: OrderState) -> Outcome:
+    return {"ok": True, "status": state.status, "cancel_requested_by": state.cancel_requested_by}
+
+
 @forward("register_in_crm")
-async def register_in_crm(submission: dict, email: dict) -> Outcome:
+async def register_in_crm(submission: dict, email: dict | None) -> Outcome:
     """Register the order in CRM and tell the customer: one step, both halves idempotent."""
     order = Submission.model_validate(submission)
     registration = RegisterOrder(
@@ -135,27 +139,29 @@ async def register_in_crm(submission: dict, email: dict) -> Outcome:
         deadline_at=order.deadline_at,
         account_id=order.account_id,
     )
-    view = await services().crm.register_order(order.order_id, registration)
-    await _email(str(order.order_id), view.status, email)
-    return {"ok": True, "status": view.status}
+    state = await services().crm.register_order(order.order_id, registration)
+    await _email(str(order.order_id), email)
+    return _registry_answer(state)
 
 
 @forward("record_status")
-async def record_status(order_id: str, transition: dict, email: dict | None) -> Outcome:
-    """Record a status change in CRM and email the customer about it."""
-    view = await services().crm.record_transition(
-        UUID(order_id), Transition.model_validate(transition)
-    )
-    await _email(order_id, transition["status"], email)
-    return {"ok": True, "status": view.status}
+async def record_status(order_id: str, transitions: list[dict], email: dict | None) -> Outcome:
+    """Record status changes in CRM (in order, in one call) and email the customer."""
+    changes = [Transition.model_validate(t) for t in transitions]
+    state = await services().crm.record_transitions(UUID(order_id), *changes)
+    await _email(order_id, email)
+    return _registry_answer(state)
 
 
 @forward("quote_in_mes")
 async def quote_in_mes(submission: dict) -> Outcome:
-    """Start (or find) the order's quote job and wait a little for it: most finish at once."""
+    """Price the order in MES: at once when no model needs analysing, else as a quote job
+    that MES holds the answer for a little while, which is enough for most."""
     order = Submission.model_validate(submission)
     job = await services().mes.request_quote(order.order_id, order.items)
-    return {"ok": True, **await services().mes.quote_job(job["id"], wait_s=QUOTE_WAIT_S)}
+    if job["status"] in ("queued", "running"):
+        job = await services().mes.quote_job(job["id"], wait_s=QUOTE_WAIT_S)
+    return {"ok": True, **job}
 
 
 @forward("quote_job_state")
@@ -165,8 +171,12 @@ async def quote_job_state(job_id: str) -> Outcome:
 
 @forward("reserve_capacity")
 async def reserve_capacity(order_id: str, due_date: str | None) -> Outcome:
+    """Hold machine time in MES and record RESERVED in CRM, whose answer also says whether
+    a cancellation was asked for meanwhile (the last point at which one is honoured)."""
     reservation = await services().mes.reserve(UUID(order_id), due_date)
-    return {"ok": True, "reservation": reservation}
+    recorded = Transition(status=OrderStatus.RESERVED)
+    state = await services().crm.record_transitions(UUID(order_id), recorded)
+    return {**_registry_answer(state), "reservation": reservation}
 
 
 @forward("accept_into_production")
@@ -180,10 +190,11 @@ async def accept_into_production(order_id: str) -> Outcome:
 
 
 @DBOS.step(name="record_accepted", **RETRIED)
-async def record_accepted(order_id: str, email: dict) -> Outcome:
-    view = await services().crm.record_transition(UUID(order_id), Transition(status="ACCEPTED"))
-    await _email(order_id, "ACCEPTED", email)
-    return {"ok": True, "status": view.status}
+async def record_accepted(order_id: str, email: dict | None) -> Outcome:
+    accepted = Transition(status=OrderStatus.ACCEPTED)
+    state = await services().crm.record_transitions(UUID(order_id), accepted)
+    await _email(order_id, email)
+    return _registry_answer(state)
 
 
 @DBOS.step(name="release_capacity", **RETRIED)
@@ -193,16 +204,16 @@ async def release_capacity(order_id: str) -> None:
 
 
 @DBOS.step(name="end_cancelled", **RETRIED)
-async def end_cancelled(order_id: str, code: str, detail: str, email: dict) -> Outcome:
+async def end_cancelled(order_id: str, code: str, detail: str, email: dict | None) -> Outcome:
     """Record the cancellation in CRM (if the order got there) and tell the customer why."""
-    transition = Transition(status="CANCELLED", reason=detail, reason_code=code)
+    transition = Transition(status=OrderStatus.CANCELLED, reason=detail, reason_code=code)
     try:
-        await services().crm.record_transition(UUID(order_id), transition)
+        await services().crm.record_transitions(UUID(order_id), transition)
     except ServiceError as exc:
         if exc.transient:
             raise
         # 404: never registered. 409: already ended. Either way the customer hears why.
-    await _email(order_id, "CANCELLED", email)
+    await _email(order_id, email)
     return {"ok": True}
 
 

@@ -2,9 +2,15 @@
 
 register in CRM (compensation: cancel there) → quote in MES → wait for the customer's
 confirmation → reserve capacity (compensation: release) → accept into production. Every
-status change is recorded in the CRM and emailed to the customer. The order's deadline
-bounds every wait and every step, and the customer or an operator may cancel until MES
-accepts the order: whatever happens, the saga ends ACCEPTED or CANCELLED with a reason.
+status change is recorded in the CRM, and the customer is emailed where it matters
+(emails.py). The order's deadline bounds every wait and every step. The customer or an
+operator may cancel until capacity is reserved: the request is noted in the CRM, whose
+answer to the saga's next write says so, and wakes a saga that is waiting. Whatever
+happens, the saga ends ACCEPTED or CANCELLED with a reason.
+
+A DBOS step costs a few milliseconds of CPU, so steps are few: a step may make more than
+one call when each call is idempotent (keyed by the order), and cancellation is read from
+the CRM's answers instead of at separate checkpoints.
 """
 
 import datetime as dt
@@ -72,27 +78,25 @@ class OrderSaga:
 
     async def run(self) -> None:
         registered = self.email(OrderStatus.REGISTERED)
-        await self.must(steps.register_in_crm(self.deadline, self.submission, registered))
+        await self.registry_step(steps.register_in_crm(self.deadline, self.submission, registered))
 
         quote = await self.quote()
         self.price = {"price": quote["total"], "currency": quote["currency"]}
         await self.await_confirmation(quote)
-        await self.record(OrderStatus.CONFIRMED)
 
-        await self.cancellation_point()
-        due = self.order.due_date.isoformat() if self.order.due_date else None
-        await self.must(steps.reserve_capacity(self.deadline, self.id, due))
+        # Registered before the step: a failure between MES holding the time and CRM
+        # recording it must still give the time back, and releasing nothing is harmless.
         self.compensations.append(self.release_capacity)
-        await self.record(OrderStatus.RESERVED)
+        due = self.order.due_date.isoformat() if self.order.due_date else None
+        await self.registry_step(steps.reserve_capacity(self.deadline, self.id, due))
 
-        await self.cancellation_point()
         await self.must(steps.accept_into_production(self.deadline, self.id))
         # MES has the order now: from here on nothing compensates it.
         accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
         await self.must_answer(steps.record_accepted(self.id, accepted))
 
     async def quote(self) -> dict[str, Any]:
-        """MES's quote job; MES holds each answer a few seconds, so most need one step."""
+        """MES's quote: at once for most orders, else a job followed until it ends."""
         state = await self.must(steps.quote_in_mes(self.deadline, self.submission))
         pause = 0.05
         while state["status"] in ("queued", "running"):
@@ -108,16 +112,18 @@ class OrderSaga:
         return state["quote"]
 
     async def await_confirmation(self, quote: dict) -> None:
+        quoted = {"status": OrderStatus.QUOTED, "quote": quote, **self.price}
         if self.order.channel == "b2b":
-            await self.record(OrderStatus.QUOTED, quote=quote, **self.price)
             limit = self.order.price_limit or 0.0
             if quote["total"] > limit:
+                await self.record([quoted])
                 raise SagaFailed(
                     "over_price_limit",
                     f"The quoted price {quote['total']:.2f} {quote['currency']} is over your "
                     f"account's limit of {limit:.2f} {quote['currency']} for automatic "
                     "confirmation.",
                 )
+            await self.record([quoted, {"status": OrderStatus.CONFIRMED}])
             return
         now = dt.datetime.fromisoformat(await steps.clock())
         reserve = dt.timedelta(seconds=get_settings().compensation_reserve_s)
@@ -125,12 +131,8 @@ class OrderSaga:
             now + dt.timedelta(seconds=get_settings().confirm_timeout_s),
             self.order.deadline_at - reserve,
         )
-        await self.record(
-            OrderStatus.QUOTED,
-            quote=quote,
-            **self.price,
-            email_extra={"deadline": confirm_by.isoformat()},
-        )
+        email = self.email(OrderStatus.QUOTED, quote=quote, deadline=confirm_by.isoformat())
+        await self.record([quoted], email)
         wait_s = max((confirm_by - now).total_seconds(), 0.0)
         message = await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=wait_s)
         if message is None:
@@ -141,14 +143,14 @@ class OrderSaga:
         self.on_decision(message)
         if message.get("decision") != "confirm":
             raise SagaFailed("customer_cancelled", "You cancelled the order.")
-
-    async def cancellation_point(self) -> None:
-        """Between steps: a cancellation sent meanwhile stops the saga here."""
-        self.on_decision(await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=0))
+        await self.record([{"status": OrderStatus.CONFIRMED}])
 
     def on_decision(self, message: dict | None) -> None:
         if message and message.get("decision") == "cancel":
-            raise SagaFailed(*CANCELLED_BY.get(message.get("by", ""), CANCELLED_BY["customer"]))
+            self.cancelled_by(message.get("by", ""))
+
+    def cancelled_by(self, who: str) -> None:
+        raise SagaFailed(*CANCELLED_BY.get(who, CANCELLED_BY["customer"]))
 
     async def must_answer(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         """Run a step; exhausted retries fail the saga with a readable reason."""
@@ -168,15 +170,20 @@ class OrderSaga:
             raise SagaFailed(result["code"], result["detail"])
         return result
 
-    async def record(
-        self, status: OrderStatus, *, email_extra: dict | None = None, **fields: Any
-    ) -> None:
-        """Record the status in CRM and email the customer, in one step."""
-        email = self.email(status, quote=fields.get("quote"), **(email_extra or {}))
-        transition = {"status": status, **fields}
-        await self.must(steps.record_status(self.deadline, self.id, transition, email))
+    async def registry_step(self, outcome: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+        """Run a step that writes to the CRM, whose answer also tells whether the customer
+        or an operator asked to cancel: each such step is where a cancellation is honoured."""
+        result = await self.must(outcome)
+        if who := result.get("cancel_requested_by"):
+            self.cancelled_by(who)
+        return result
 
-    def email(self, status: OrderStatus, **extra: Any) -> dict[str, Any]:
+    async def record(self, transitions: list[dict[str, Any]], email: dict | None = None) -> None:
+        """Record status changes in CRM and email the customer, in one step."""
+        await self.registry_step(steps.record_status(self.deadline, self.id, transitions, email))
+
+    def email(self, status: OrderStatus, **extra: Any) -> dict[str, Any] | None:
+        """The email for this status, or None where this channel's customers get none."""
         return email_for(self.order, status, price=self.price, **extra)
 
     async def compensate(self, code: str, detail: str) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from fabrika.crm.client import CrmClient
 from fabrika.mes.client import MesClient
-from fabrika.orders.client import OrderSagaClient
+from fabrika.orders.client import OrderSagaClient, request_cancellation
 from fabrika.orders.schemas import OrderIn, OrderView
 from fabrika.shop import service
 from fabrika.shop.schemas import Accepted
@@ -62,9 +62,8 @@ async def confirm_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepte
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepted:
-    """Cancel the order at any point before it is accepted into production; nothing is
-    charged. The order shows CANCELLED once the steps already taken are undone."""
-    order = await service.find_order(order_id, crm=crm, sagas=sagas)
-    await service.cancel(order, sagas=sagas)
+    """Cancel the order until production capacity is reserved for it; nothing is charged.
+    The order shows CANCELLED once the steps already taken are undone."""
+    state = await request_cancellation(crm, sagas, order_id, by="customer")
     url = f"/api/v1/orders/{order_id}"
-    return Accepted(id=order_id, status=order.status, status_url=url)
+    return Accepted(id=order_id, status=state.status, status_url=url)

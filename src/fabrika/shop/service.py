@@ -10,7 +10,6 @@ from fabrika.crm.client import CrmClient
 from fabrika.mes.client import MesClient
 from fabrika.orders.client import OrderSagaClient
 from fabrika.orders.schemas import (
-    TERMINAL,
     HistoryEntry,
     OrderIn,
     OrderStatus,
@@ -77,13 +76,3 @@ async def confirm(order: OrderView, *, sagas: OrderSagaClient) -> None:
             current_status=order.status.value,
         )
     await sagas.decide(order.id, "confirm")
-
-
-async def cancel(order: OrderView, *, sagas: OrderSagaClient, by: str = "customer") -> None:
-    """Ask the saga to stop; it compensates what it did unless MES accepted the order first."""
-    if order.status in TERMINAL:
-        raise Conflict(
-            f"The order is {order.status.value} already and can no longer be cancelled.",
-            current_status=order.status.value,
-        )
-    await sagas.decide(order.id, "cancel", by=by)

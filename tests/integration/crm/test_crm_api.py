@@ -32,51 +32,101 @@ async def crm(serve):
         yield client
 
 
+async def history(crm, order_id: uuid.UUID) -> list[str]:
+    return [h["status"] for h in (await crm.get(f"/crm/v1/orders/{order_id}")).json()["history"]]
+
+
 async def test_registering_an_order_records_new_then_registered(crm) -> None:
     order_id = uuid.uuid4()
     response = await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
     assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "REGISTERED"
-    assert [h["status"] for h in body["history"]] == ["NEW", "REGISTERED"]
+    assert response.json()["status"] == "REGISTERED"
+    assert await history(crm, order_id) == ["NEW", "REGISTERED"]
 
 
 async def test_registering_twice_keeps_one_order(crm) -> None:
     order_id = uuid.uuid4()
-    first = (await crm.put(f"/crm/v1/orders/{order_id}", json=registration())).json()
-    second = (await crm.put(f"/crm/v1/orders/{order_id}", json=registration())).json()
-    assert first["history"] == second["history"]
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    again = await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    assert again.status_code == 200 and again.json()["status"] == "REGISTERED"
+    assert await history(crm, order_id) == ["NEW", "REGISTERED"]
 
 
 async def test_a_repeated_transition_is_recorded_once(crm) -> None:
     order_id = uuid.uuid4()
     await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
-    transition = {"status": "QUOTED", "price": 12.5, "currency": "EUR"}
+    transition = [{"status": "QUOTED", "price": 12.5, "currency": "EUR"}]
     await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=transition)
-    body = (await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=transition)).json()
-    assert [h["status"] for h in body["history"]] == ["NEW", "REGISTERED", "QUOTED"]
-    assert body["price"] == 12.5
+    await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=transition)
+    order = (await crm.get(f"/crm/v1/orders/{order_id}")).json()
+    assert [h["status"] for h in order["history"]] == ["NEW", "REGISTERED", "QUOTED"]
+    assert order["price"] == 12.5
+
+
+async def test_several_transitions_are_recorded_in_order_and_a_retry_changes_nothing(crm) -> None:
+    order_id = uuid.uuid4()
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    both = [{"status": "QUOTED", "price": 3, "currency": "EUR"}, {"status": "CONFIRMED"}]
+    first = await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=both)
+    retry = await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=both)
+    assert first.json()["status"] == retry.json()["status"] == "CONFIRMED"
+    assert await history(crm, order_id) == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED"]
 
 
 async def test_an_illegal_transition_is_a_conflict_naming_the_status(crm) -> None:
     order_id = uuid.uuid4()
     await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
-    response = await crm.post(f"/crm/v1/orders/{order_id}/transitions", json={"status": "ACCEPTED"})
+    response = await crm.post(
+        f"/crm/v1/orders/{order_id}/transitions", json=[{"status": "ACCEPTED"}]
+    )
     assert response.status_code == 409
     assert response.json()["current_status"] == "REGISTERED"
+    assert await history(crm, order_id) == ["NEW", "REGISTERED"]
 
 
 async def test_a_cancelled_order_keeps_its_reason(crm) -> None:
     order_id = uuid.uuid4()
     await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
-    cancel = {"status": "CANCELLED", "reason": "Too large.", "reason_code": "no_machine_fits"}
-    body = (await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=cancel)).json()
+    cancel = [{"status": "CANCELLED", "reason": "Too large.", "reason_code": "no_machine_fits"}]
+    await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=cancel)
+    body = (await crm.get(f"/crm/v1/orders/{order_id}")).json()
     assert (body["status"], body["reason"], body["reason_code"]) == (
         "CANCELLED",
         "Too large.",
         "no_machine_fits",
     )
     assert body["history"][-1]["reason"] == "Too large."
+
+
+async def test_a_cancellation_request_is_reported_by_the_next_transition(crm) -> None:
+    order_id = uuid.uuid4()
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    asked = await crm.post(f"/crm/v1/orders/{order_id}/cancellation", json={"by": "operator"})
+    assert asked.status_code == 200 and asked.json()["cancel_requested_by"] == "operator"
+    quoted = [{"status": "QUOTED", "price": 3, "currency": "EUR"}]
+    answer = await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=quoted)
+    assert answer.json()["cancel_requested_by"] == "operator"
+
+
+async def test_an_order_being_accepted_can_no_longer_be_cancelled(crm) -> None:
+    order_id = uuid.uuid4()
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    path = [{"status": s} for s in ("QUOTED", "CONFIRMED", "RESERVED")]
+    await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=path)
+    asked = await crm.post(f"/crm/v1/orders/{order_id}/cancellation", json={"by": "customer"})
+    assert asked.status_code == 409
+    assert "production" in asked.json()["detail"]
+
+
+async def test_an_ended_order_cannot_be_cancelled_and_an_unknown_one_is_not_found(crm) -> None:
+    order_id = uuid.uuid4()
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    ended = [{"status": "CANCELLED", "reason": "Declined.", "reason_code": "customer_cancelled"}]
+    await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=ended)
+    again = await crm.post(f"/crm/v1/orders/{order_id}/cancellation", json={"by": "customer"})
+    assert again.status_code == 409 and again.json()["current_status"] == "CANCELLED"
+    unknown = await crm.post(f"/crm/v1/orders/{uuid.uuid4()}/cancellation", json={"by": "customer"})
+    assert unknown.status_code == 404
 
 
 async def test_one_customer_per_email_address(crm) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from fabrika.crm.lifecycle import TransitionRefused, check_transition
+from fabrika.crm.lifecycle import TransitionRefused, already_reached, check_transition
 from fabrika.orders.schemas import OrderStatus as S
 
 
@@ -32,3 +32,19 @@ def test_an_order_cannot_skip_confirmation() -> None:
 def test_a_finished_order_never_changes(terminal: S) -> None:
     with pytest.raises(TransitionRefused, match="already"):
         check_transition(terminal, S.CANCELLED if terminal == S.ACCEPTED else S.ACCEPTED)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [(S.CONFIRMED, S.QUOTED), (S.CONFIRMED, S.CONFIRMED), (S.ACCEPTED, S.REGISTERED)],
+)
+def test_a_status_passed_already_counts_as_recorded(current: S, target: S) -> None:
+    assert already_reached(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [(S.QUOTED, S.CONFIRMED), (S.CANCELLED, S.QUOTED), (S.RESERVED, S.CANCELLED)],
+)
+def test_a_status_not_passed_yet_is_not_recorded(current: S, target: S) -> None:
+    assert not already_reached(current, target)

@@ -49,3 +49,18 @@ def test_a_partner_is_pointed_at_the_b2b_entry() -> None:
     assert "/v1/orders/" in email["params"]["status_url"]
     assert "/api/v1/orders/" not in email["params"]["status_url"]
     assert email["params"]["price"] == "1.50"
+
+
+def test_shop_customers_are_not_emailed_about_internal_steps() -> None:
+    for status in (OrderStatus.CONFIRMED, OrderStatus.RESERVED):
+        assert email_for(submission("shop"), status, price={}) is None
+    assert email_for(submission("shop"), OrderStatus.QUOTED, price={}) is not None
+
+
+def test_partners_are_emailed_only_when_an_order_ends() -> None:
+    emailed = {
+        status
+        for status in OrderStatus
+        if email_for(submission("b2b"), status, price={"price": 1.0, "currency": "EUR"})
+    }
+    assert emailed == {OrderStatus.ACCEPTED, OrderStatus.CANCELLED}
