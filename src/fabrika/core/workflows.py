@@ -78,6 +78,9 @@ def launch_executor(
         "executor_id": executor_id,
         "run_migrations": False,
         "sys_db_pool_size": pool_size,
+        # DBOS retries its statements on connection errors, so a ping before each of them
+        # (two to four per step) buys nothing.
+        "db_engine_kwargs": {"pool_pre_ping": False},
         "notification_listener_polling_interval_sec": 0.1,
     }
     DBOS(config=config)

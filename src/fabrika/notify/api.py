@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 
 from fabrika.core.db import SessionDep
 from fabrika.notify import service
@@ -12,9 +12,14 @@ router = APIRouter()
 
 
 @router.post("/notify/v1/emails", status_code=status.HTTP_202_ACCEPTED)
-async def queue_email(body: EmailRequest, session: SessionDep) -> DeliveryView:
+async def queue_email(
+    body: EmailRequest, session: SessionDep, request: Request, background: BackgroundTasks
+) -> DeliveryView:
     """Queue an email; it is delivered in the background, once per key."""
-    return await service.queue_email(session, request=body)
+    delivery = await service.queue_email(session, request=body)
+    # After the response, so after the commit: the woken sender finds the message.
+    background.add_task(request.app.state.outbox_wakeup.set)
+    return delivery
 
 
 @router.get("/api/v1/mailbox")

@@ -24,7 +24,7 @@ log = structlog.get_logger()
 DELIVERIES = Counter("fabrika_notify_deliveries", "Notifications delivered", ["channel", "outcome"])
 OUTBOX = Gauge("fabrika_notify_outbox", "Notifications waiting to be delivered")
 BATCH = 50
-IDLE_S = 0.1
+IDLE_S = 1.0
 MAX_ATTEMPTS = 8
 
 
@@ -99,29 +99,35 @@ def _record(delivery: Delivery, error: str | None, now: dt.datetime) -> None:
         log.warning("email delivery failed, will retry", key=delivery.key, error=error)
 
 
-async def run_sender(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Deliver until cancelled; idle briefly when nothing is due."""
+async def run_sender(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, wakeup: asyncio.Event
+) -> None:
+    """Deliver until cancelled. When nothing is due, sleep until this instance queues a
+    message (`wakeup`) or IDLE_S passes (messages other instances queued, retries due)."""
     while True:
         try:
+            wakeup.clear()  # before looking: a message queued meanwhile sets it again
             if await deliver_due(sessions, settings) == 0:
-                async with sessions() as session:
-                    OUTBOX.set(
-                        await session.scalar(
-                            select(func.count())
-                            .select_from(Delivery)
-                            .where(Delivery.status == "queued")
-                        )
-                        or 0
-                    )
-                await asyncio.sleep(IDLE_S)
+                OUTBOX.set(await _queued(sessions))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wakeup.wait(), IDLE_S)
         except Exception as exc:  # keep the sender alive; the next round retries
             log.warning("outbox round failed", error=repr(exc))
             await asyncio.sleep(1.0)
 
 
+async def _queued(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        count = select(func.count()).select_from(Delivery).where(Delivery.status == "queued")
+        return await session.scalar(count) or 0
+
+
 async def start_sender(app: FastAPI) -> None:
-    """Lifespan hook: one sender per notify instance."""
-    app.state.sender = asyncio.create_task(run_sender(app.state.sessions, app.state.settings))
+    """Lifespan hook: one sender per notify instance, woken by the API (`outbox_wakeup`)."""
+    app.state.outbox_wakeup = asyncio.Event()
+    app.state.sender = asyncio.create_task(
+        run_sender(app.state.sessions, app.state.settings, app.state.outbox_wakeup)
+    )
 
 
 async def stop_sender(app: FastAPI) -> None:

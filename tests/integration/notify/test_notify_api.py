@@ -58,6 +58,15 @@ async def test_an_email_reaches_the_mailbox_in_the_customers_language(notify) ->
     assert "Olga" in mailbox[0]["body"]
 
 
+async def test_a_queued_email_wakes_the_idle_sender_at_once(serve, mailsink, monkeypatch) -> None:
+    monkeypatch.setattr("fabrika.notify.sender.IDLE_S", 60.0)
+    async with serve(build()) as notify:
+        await asyncio.sleep(0.2)  # the sender has looked once and found nothing due
+        to = f"{uuid.uuid4().hex[:8]}@example.com"
+        await notify.post("/notify/v1/emails", json=email(to, f"k-{to}"))
+        assert len(await delivered(notify, to, 1, timeout_s=10)) == 1
+
+
 async def test_the_same_key_sends_once_even_when_asked_concurrently(notify) -> None:
     to = f"{uuid.uuid4().hex[:8]}@example.com"
     key = f"order:{uuid.uuid4()}:REGISTERED"
