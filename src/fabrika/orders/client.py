@@ -15,10 +15,18 @@ from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import OrderState
 from fabrika.orders.schemas import Submission
 
-QUEUE_NAME = "orders"
+# A queue per channel: a saga holds its queue slot while it waits for the customer, so
+# shop orders awaiting confirmation (up to a day, by the thousand) must never stand in the
+# way of B2B orders (O4). Waiting costs a worker only memory, hence the shop's many slots;
+# B2B sagas do not wait, and their slots bound the work one worker takes on at once.
+QUEUE_SLOTS = {"orders-shop": 2000, "orders-b2b": 200}
 WORKFLOW_NAME = "order_saga"
 DECISION_TOPIC = "decision"
 Decision = Literal["confirm", "cancel"]
+
+
+def queue_of(channel: str) -> str:
+    return f"orders-{channel}"
 
 
 def workflow_id_of(order_id: UUID) -> str:
@@ -35,7 +43,7 @@ class OrderSagaClient:
 
     async def start(self, submission: Submission) -> None:
         options: EnqueueOptions = {
-            "queue_name": QUEUE_NAME,
+            "queue_name": queue_of(submission.channel),
             "workflow_name": WORKFLOW_NAME,
             "workflow_id": workflow_id_of(submission.order_id),
             "app_version": self.application_version,
@@ -83,9 +91,10 @@ async def request_cancellation(
     return state
 
 
-def register_order_queue(settings: Settings) -> None:
+def register_order_queues(settings: Settings) -> None:
     """Polled every 0.1 s: an order should not wait a second for its saga to begin."""
-    register_queue(settings, QUEUE_NAME, worker_concurrency=200, polling_interval_sec=0.1)
+    for name, slots in QUEUE_SLOTS.items():
+        register_queue(settings, name, worker_concurrency=slots, polling_interval_sec=0.1)
 
 
 async def open_saga_client(app: FastAPI) -> None:

@@ -34,7 +34,7 @@ SAGAS_STARTED = Counter("fabrika_sagas_started", "Order sagas started (or resume
 SAGAS_ENDED = Counter("fabrika_sagas_ended", "Order sagas that ended", ["outcome", "reason"])
 COMPENSATIONS = Counter("fabrika_saga_compensations", "Compensations run", ["compensation"])
 Compensation = Callable[[str, str], Awaitable[None]]
-COMPENSATION_ATTEMPTS = 120
+PERSIST_ATTEMPTS = 120
 CANCELLED_BY = {
     "customer": ("customer_cancelled", "You cancelled the order."),
     "operator": ("operator_cancelled", "An operator cancelled the order."),
@@ -91,9 +91,10 @@ class OrderSaga:
         await self.registry_step(steps.reserve_capacity(self.deadline, self.id, due))
 
         await self.must(steps.accept_into_production(self.deadline, self.id))
-        # MES has the order now: from here on nothing compensates it.
+        # MES has the order now: from here on nothing compensates it, and the CRM must
+        # learn it however long it is away.
         accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
-        await self.must_answer(steps.record_accepted(self.id, accepted))
+        await self.persist(lambda: steps.record_accepted(self.id, accepted))
 
     async def quote(self) -> dict[str, Any]:
         """MES's quote: at once for most orders, else a job followed until it ends."""
@@ -200,13 +201,18 @@ class OrderSaga:
         await self.persist(lambda: steps.release_capacity(self.id))
 
     async def persist(self, step: Callable[[], Awaitable[Any]]) -> None:
-        """A compensation must happen: after a step's own retries, keep trying every
-        half minute (durably) for up to an hour, then leave it to the operators."""
-        for _ in range(COMPENSATION_ATTEMPTS):
+        """A step that must happen (a compensation, or recording an acceptance): after the
+        step's own retries, keep trying every half minute (durably) for up to an hour, then
+        leave it to the operators (the order shows on their overdue list)."""
+        for _ in range(PERSIST_ATTEMPTS):
             try:
                 await step()
                 return
             except Exception as exc:
-                log.error("compensation failed, will retry", order_id=self.id, error=repr(exc))
+                log.error(
+                    "a step that must happen failed, will retry", order_id=self.id, error=repr(exc)
+                )
                 await DBOS.sleep_async(30)
-        log.error("compensation abandoned; the order needs an operator", order_id=self.id)
+        log.error(
+            "a step that must happen was abandoned; the order needs an operator", order_id=self.id
+        )

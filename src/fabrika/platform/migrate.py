@@ -9,7 +9,7 @@ from fabrika.core.executors import create_heartbeat_table
 from fabrika.core.migrations import alembic_config
 from fabrika.core.settings import Settings
 from fabrika.mes.client import register_quote_queue
-from fabrika.orders.client import register_order_queue
+from fabrika.orders.client import register_order_queues
 
 SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify")
 
@@ -20,5 +20,5 @@ def migrate_all(settings: Settings) -> None:
         command.upgrade(alembic_config(service, settings), "head")
     DBOS.migrate(settings.dbos_url, schema="dbos")
     asyncio.run(create_heartbeat_table(settings.sqlalchemy_url))
-    register_order_queue(settings)
+    register_order_queues(settings)
     register_quote_queue(settings)
