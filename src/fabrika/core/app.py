@@ -4,7 +4,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-import httpx
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fabrika.core.cache import create_redis
 from fabrika.core.db import create_engine, create_sessions
 from fabrika.core.errors import PROBLEM_JSON, install_problem_handlers
+from fabrika.core.http import ServiceClient
 from fabrika.core.logs import configure_logging
 from fabrika.core.settings import Settings, get_settings
 from fabrika.core.telemetry import configure_tracing, instrument_app
@@ -49,13 +49,6 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-async def forward_request_id(request: httpx.Request) -> None:
-    """Calls made while serving a request carry its id, so one id spans the services."""
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
-    if request_id and "x-request-id" not in request.headers:
-        request.headers["x-request-id"] = request_id
-
-
 def create_app(
     service: str,
     *,
@@ -76,11 +69,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.draining = False
-        app.state.http = httpx.AsyncClient(
-            base_url=settings.internal_url,
-            timeout=settings.http_timeout_s,
-            event_hooks={"request": [forward_request_id]},
-        )
+        app.state.http = ServiceClient(settings.internal_url, timeout_s=settings.http_timeout_s)
         if uses_db:
             app.state.engine = create_engine(settings.sqlalchemy_url, pool_size=db_pool_size)
             app.state.sessions = create_sessions(app.state.engine)
@@ -95,7 +84,7 @@ def create_app(
             app.state.draining = True
             if on_shutdown:
                 await on_shutdown(app)
-            await app.state.http.aclose()
+            await app.state.http.close()
             if uses_db:
                 await app.state.engine.dispose()
             if uses_redis:

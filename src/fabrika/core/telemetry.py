@@ -6,7 +6,6 @@ import time
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -51,7 +50,6 @@ def configure_tracing(service: str) -> None:
     else:
         provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF))
     trace.set_tracer_provider(provider)
-    HTTPXClientInstrumentor().instrument()
 
 
 def instrument_app(app: FastAPI, service: str) -> None:

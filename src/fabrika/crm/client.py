@@ -2,9 +2,7 @@
 
 from uuid import UUID
 
-import httpx
-
-from fabrika.core.http import call_json
+from fabrika.core.http import ServiceClient, call_json
 from fabrika.crm.schemas import (
     AccountView,
     OrderState,
@@ -19,7 +17,7 @@ from fabrika.orders.schemas import OrderView
 class CrmClient:
     """Typed calls to the CRM's internal API; errors surface as ServiceError."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
     async def _call(self, method: str, path: str, json: object | None = None) -> dict:

@@ -4,9 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import httpx
-
-from fabrika.core.http import call_json
+from fabrika.core.http import ServiceClient, call_json
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import register_queue
 from fabrika.orders.schemas import Item
@@ -25,7 +23,7 @@ def _items(items: Sequence[Item]) -> list[dict[str, Any]]:
 
 
 class MesClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
     async def check_items(self, items: Sequence[Item]) -> None:

@@ -1,13 +1,11 @@
 """How other services ask for notifications."""
 
-import httpx
-
-from fabrika.core.http import call_json
+from fabrika.core.http import ServiceClient, call_json
 from fabrika.notify.schemas import DeliveryView, EmailRequest
 
 
 class NotifyClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
     async def send_email(self, request: EmailRequest) -> DeliveryView:

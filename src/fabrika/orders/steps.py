@@ -14,11 +14,10 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
-import httpx
 from dbos import DBOS
 from prometheus_client import Histogram
 
-from fabrika.core.http import ServiceError
+from fabrika.core.http import ServiceClient, ServiceError
 from fabrika.core.settings import get_settings
 from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import OrderState, RegisterOrder, Transition
@@ -45,7 +44,7 @@ class Services:
 _services: Services | None = None
 
 
-def configure(http: httpx.AsyncClient) -> None:
+def configure(http: ServiceClient) -> None:
     """Called once by the saga worker at start-up, before DBOS launches."""
     global _services
     _services = Services(crm=CrmClient(http), mes=MesClient(http), notify=NotifyClient(http))
