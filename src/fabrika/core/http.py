@@ -68,17 +68,10 @@ class ServiceClient:
         )
 
     async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: object | None = None,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
+        self, method: str, path: str, *, json: object | None, params: dict[str, str] | None
     ) -> Answer:
         """Send one request; a connection failure or timeout raises a transient ServiceError."""
-        headers = dict(headers or {})
+        headers: dict[str, str] = {}
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id:
             headers.setdefault("x-request-id", request_id)
@@ -88,12 +81,7 @@ class ServiceClient:
             propagate.inject(headers)
             try:
                 async with self.session.request(
-                    method,
-                    self.base_url + path,
-                    json=json,
-                    data=content,
-                    headers=headers,
-                    params=params,
+                    method, self.base_url + path, json=json, headers=headers, params=params
                 ) as response:
                     answer = Answer(response.status, await response.read())
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -128,8 +116,6 @@ async def call_json(
     path: str,
     *,
     json: object | None = None,
-    content: bytes | None = None,
-    headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
     attempts: int = 1,
 ) -> Any:
@@ -140,9 +126,7 @@ async def call_json(
     """
     for attempt in range(attempts):
         try:
-            answer = await http.request(
-                method, path, json=json, content=content, headers=headers, params=params
-            )
+            answer = await http.request(method, path, json=json, params=params)
             raise_for_problem(method, path, answer)
             return answer.json()
         except ServiceError as exc:
