@@ -25,10 +25,22 @@ def hash_api_key(api_key: str) -> str:
 async def upsert_customer(
     session: AsyncSession, *, email: str, name: str, language: str
 ) -> uuid.UUID:
-    """One customer per email address; the latest name and language win."""
+    """One customer per email address; the latest name and language win.
+
+    A known customer whose details are unchanged is only read: writing the row would lock
+    it, and a B2B account's orders (one customer) would then register one at a time.
+    """
+    email = email.lower()
+    known = (
+        await session.execute(
+            select(Customer.id, Customer.name, Customer.language).where(Customer.email == email)
+        )
+    ).one_or_none()
+    if known is not None and (known.name, known.language) == (name, language):
+        return known.id
     statement = (
         insert(Customer)
-        .values(id=uuid.uuid4(), email=email.lower(), name=name, language=language)
+        .values(id=uuid.uuid4(), email=email, name=name, language=language)
         .on_conflict_do_update(
             index_elements=[Customer.email], set_={"name": name, "language": language}
         )

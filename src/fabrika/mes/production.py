@@ -31,7 +31,10 @@ async def booked_until(session: AsyncSession, machine_ids: Sequence[str]) -> dic
 
 async def _lock_machines(session: AsyncSession, machine_ids: Sequence[str]) -> None:
     # Transaction-scoped advisory locks in a fixed order: two orders booking the same
-    # machine serialise instead of both taking the same slot, and cannot deadlock.
+    # machine serialise instead of both taking the same slot, and cannot deadlock. The
+    # bookings are read by a later statement: one statement reads the snapshot taken when
+    # it began, so a read in the statement that waited for the lock would miss the booking
+    # its holder committed meanwhile (tests: "never share machine time").
     for machine_id in sorted(set(machine_ids)):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"mes:{machine_id}"}

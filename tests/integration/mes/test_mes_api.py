@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime as dt
+import itertools
 import os
 import struct
 import subprocess
@@ -206,6 +207,24 @@ async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
     assert (await mes.post("/mes/v1/jobs", json={"order_id": order_id})).json() == job.json()
     released = await mes.delete(f"/mes/v1/reservations/{order_id}")
     assert released.json()["released"] == 0
+
+
+async def test_orders_reserving_at_once_never_share_machine_time(mes) -> None:
+    orders = [str(uuid.uuid4()) for _ in range(8)]
+    for order_id in orders:
+        await quoted(mes, {"order_id": order_id, "items": [item(dimensions_mm=[31, 32, 33])]})
+    answers = await asyncio.gather(
+        *(mes.post("/mes/v1/reservations", json={"order_id": o}) for o in orders)
+    )
+    slots = [slot for answer in answers for slot in answer.json()["slots"]]
+    assert len(slots) == len(orders)
+    by_machine: dict[str, list[tuple[str, str]]] = {}
+    for slot in slots:
+        by_machine.setdefault(slot["machine_id"], []).append((slot["starts_at"], slot["ends_at"]))
+    for booked in by_machine.values():
+        booked.sort()
+        for (_, ends), (starts, _) in itertools.pairwise(booked):
+            assert starts >= ends, booked
 
 
 async def test_a_released_reservation_frees_the_machine(mes) -> None:
