@@ -23,7 +23,7 @@ from fabrika.mes.analysis import analyse
 from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.client import QUOTE_WORKFLOW
 from fabrika.mes.geometry import parse_stl
-from fabrika.mes.jobs import PROGRESS
+from fabrika.mes.jobs import PROGRESS, models_to_analyse
 from fabrika.mes.models import Model, ModelFile
 from fabrika.mes.schemas import QuoteRequest
 
@@ -61,17 +61,18 @@ def context() -> QuoteContext:
 
 @DBOS.workflow(name=QUOTE_WORKFLOW)
 async def quote_job(request: dict[str, Any]) -> dict[str, Any]:
-    model_ids = list(dict.fromkeys(i["model_id"] for i in request["items"] if i.get("model_id")))
+    model_ids = models_to_analyse(request)
+    total = len(model_ids) + 1
     supports: dict[str, float] = {}
-    await DBOS.set_event_async(PROGRESS, {"done": 0, "total": len(model_ids) + 1})
     for done, model_id in enumerate(model_ids, start=1):
         supports.update(await analyse_model(model_id))
-        await DBOS.set_event_async(PROGRESS, {"done": done, "total": len(model_ids) + 1})
+        # Progress is an event a waiting client reads while the job runs, one write each:
+        # published only while models remain, since pricing after the last one is quick.
+        if done < len(model_ids):
+            await DBOS.set_event_async(PROGRESS, {"done": done, "total": total})
     result = await price_request(request, supports)
-    total = len(model_ids) + 1
-    await DBOS.set_event_async(PROGRESS, {"done": total, "total": total})
     QUOTES_DONE.labels("done" if result["ok"] else "refused").inc()
-    return result
+    return {**result, "progress": {"done": total, "total": total}}
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5)

@@ -324,3 +324,41 @@ async def test_customers_can_ask_for_a_price_without_ordering(mes) -> None:
 async def test_an_unknown_quote_job_is_not_found(mes) -> None:
     assert (await mes.get("/api/v1/quotes/no-such-job")).status_code == 404
     assert (await mes.get("/api/v1/quotes/bad%20id")).status_code == 422
+
+
+async def test_a_long_poll_answers_with_the_finished_job(mes) -> None:
+    data = to_binary_stl(box_mesh(21, 22, 23))
+    model = (await mes.post("/api/v1/models", content=data, headers=STL)).json()
+    body = {"items": [item(model_id=model["id"], dimensions_mm=None)]}
+    started = (await mes.post("/api/v1/quotes", json=body)).json()
+
+    job = (await mes.get(started["status_url"], params={"wait_s": 10})).json()
+
+    assert job["status"] == "done" and job["quote"]["total"] > 0
+    assert job["progress"] == {"done": 2, "total": 2}
+
+
+async def test_long_polls_waiting_together_each_get_their_own_job(mes) -> None:
+    bodies = [{"items": [item(quantity=q, dimensions_mm=[9, 8, q])]} for q in (1, 2, 3, 4, 5)]
+    started = [(await mes.post("/api/v1/quotes", json=body)).json() for body in bodies]
+
+    answers = await asyncio.gather(
+        *(mes.get(job["status_url"], params={"wait_s": 10}) for job in started)
+    )
+
+    jobs = [answer.json() for answer in answers]
+    assert [job["id"] for job in jobs] == [job["id"] for job in started]
+    assert [job["quote"]["lines"][0]["quantity"] for job in jobs] == [1, 2, 3, 4, 5]
+
+
+async def test_a_job_with_several_models_counts_each_in_its_progress(mes) -> None:
+    models = [
+        (await mes.post("/api/v1/models", content=to_binary_stl(mesh), headers=STL)).json()
+        for mesh in (box_mesh(14, 15, 16), box_mesh(17, 18, 19))
+    ]
+    items = [item(model_id=model["id"], dimensions_mm=None) for model in models]
+
+    job = await quoted(mes, {"items": [*items, items[0]]})
+
+    assert job["status"] == "done" and len(job["quote"]["lines"]) == 3
+    assert job["progress"] == {"done": 3, "total": 3}
