@@ -26,6 +26,7 @@ from fabrika.platform.scaling import Scaler
 
 log = structlog.get_logger()
 POLICIES_PATH = Path(__file__).with_name("autoscaling.toml")
+SAMPLE_S = 1.0
 DESIRED = Gauge("fabrika_autoscaler_desired_instances", "Instances wanted", ["service"])
 CURRENT = Gauge("fabrika_autoscaler_instances", "Instances running", ["service"])
 IN_FLIGHT = re.compile(r'^fabrika_http_requests_in_flight\{service="[^"]+"\} ([0-9.e+-]+)$', re.M)
@@ -74,6 +75,7 @@ class AutoscalerLoop:
         self.scalers = {service: Autoscaler(policy) for service, (policy, _) in policies.items()}
         self.specs = {service: spec for service, (_, spec) in policies.items()}
         self.decisions: list[dict[str, Any]] = []
+        self.samples: dict[str, list[float]] = {}
 
     async def metric(self, http: httpx.AsyncClient, service: str) -> float | None:
         spec = self.specs[service]
@@ -83,14 +85,22 @@ class AutoscalerLoop:
             return (waiting or 0) / max(self.scaler.count(service), 1)
         return await in_flight_per_instance(http, self.scaler.ports(service))
 
-    async def round(self, http: httpx.AsyncClient) -> list[Decision]:
+    async def sample(self, http: httpx.AsyncClient) -> None:
+        """Read every service's load once; a round decides on the mean of its samples."""
+        for service in self.scalers:
+            reading = await self.metric(http, service)
+            if reading is not None:
+                self.samples.setdefault(service, []).append(reading)
+
+    async def round(self) -> list[Decision]:
         decisions = []
         for service, autoscaler in self.scalers.items():
-            current = self.scaler.count(service)
-            metric = await self.metric(http, service)
-            if metric is None:
+            samples = self.samples.pop(service, [])
+            if not samples:
                 log.warning("autoscaler could not read the load", service=service)
                 continue
+            current = self.scaler.count(service)
+            metric = sum(samples) / len(samples)
             decision = autoscaler.decide(
                 now=time.monotonic(), current=current, metric_per_instance=metric
             )
@@ -122,11 +132,19 @@ class AutoscalerLoop:
         path.with_suffix(".tmp").replace(path)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Sample the load every SAMPLE_S, decide every interval: a queue's depth or the
+        requests in flight at one instant are noise under random arrivals, their mean over
+        the interval is the load."""
+        loop = asyncio.get_running_loop()
+        next_round = loop.time() + self.interval_s
         async with httpx.AsyncClient(timeout=2) as http:
             while not stop.is_set():
                 try:
-                    await self.round(http)
+                    await self.sample(http)
+                    if loop.time() >= next_round:
+                        await self.round()
+                        next_round = loop.time() + self.interval_s
                 except Exception as exc:  # a failed round must not stop the platform
                     log.warning("autoscaler round failed", error=repr(exc))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.interval_s)
+                    await asyncio.wait_for(stop.wait(), SAMPLE_S)

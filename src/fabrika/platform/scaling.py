@@ -3,7 +3,9 @@
 Out: start the instance on its fixed port, wait until it is ready, then switch its server
 on in every backend of its service and wait for HAProxy's check to see it UP.
 In: switch its servers to drain (no new requests, current ones finish), wait until they
-hold no session, take them out, and only then stop the process.
+hold no session, take them out, and only then stop the process. Workers have no servers:
+a retired worker finishes what it can on SIGTERM, and the reaper gives what it could not
+finish to another.
 """
 
 import asyncio
@@ -65,9 +67,11 @@ class Scaler:
         )
         child = await self.supervisor.start(self.make_child(self.settings, instance))
         await self.supervisor.wait_ready([child], timeout_s=60)
-        for backend in self.backends.get(service, []):
-            await set_server_state(self.socket, backend, instance.name, "ready")
-        await self.wait_for_server(instance.name, lambda state: state.up, timeout_s=15)
+        # Workers (saga, quote) take their work from queues: the gateway knows nothing of them.
+        if backends := self.backends.get(service, []):
+            for backend in backends:
+                await set_server_state(self.socket, backend, instance.name, "ready")
+            await self.wait_for_server(instance.name, lambda state: state.up, timeout_s=15)
         self.children[instance.name] = child
         log.info("scaled out", service=service, instance=instance.name)
         return instance
@@ -77,11 +81,12 @@ class Scaler:
         if len(indices) <= 1:
             return None
         name = f"{service}-{indices[-1]}"
-        for backend in self.backends.get(service, []):
-            await set_server_state(self.socket, backend, name, "drain")
-        await self.wait_for_server(name, lambda state: state.sessions == 0, timeout_s=30)
-        for backend in self.backends.get(service, []):
-            await set_server_state(self.socket, backend, name, "maint")
+        if backends := self.backends.get(service, []):
+            for backend in backends:
+                await set_server_state(self.socket, backend, name, "drain")
+            await self.wait_for_server(name, lambda state: state.sessions == 0, timeout_s=30)
+            for backend in backends:
+                await set_server_state(self.socket, backend, name, "maint")
         child = self.children.pop(name)
         # The gateway sends it nothing any more: its graceful exit can take its time
         # without holding up the next scaling decision.

@@ -69,3 +69,21 @@ async def test_scaling_out_and_in_under_load_loses_no_request(gateway_with_one_m
     assert scaler.count("mes") == 1
     await asyncio.wait_for(asyncio.gather(*scaler.supervisor.retiring), 30)
     assert [c.name for c in scaler.supervisor.children] == ["mes-0", "gateway"]
+
+
+async def test_a_worker_is_scaled_without_waiting_on_the_gateway(gateway_with_one_mes) -> None:
+    _, scaler = gateway_with_one_mes
+    waited_for: list[str] = []
+
+    async def record_wait(server: str, condition, timeout_s: float) -> None:
+        waited_for.append(server)
+
+    scaler.wait_for_server = record_wait
+    added = await scaler.scale_out("quote")
+    assert added is not None and added.name == "quote-0"
+    assert scaler.count("quote") == 1
+    extra = await scaler.scale_out("quote")
+    assert extra is not None and await scaler.scale_in("quote") == extra.name
+    assert scaler.count("quote") == 1
+    assert waited_for == []  # quote workers are no servers of the gateway's
+    await asyncio.wait_for(asyncio.gather(*scaler.supervisor.retiring), 30)
