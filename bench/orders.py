@@ -14,6 +14,7 @@ import os
 import statistics
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,7 @@ async def submit_all(b2b: str, orders: int, clients: int) -> int:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(orders):
         queue.put_nowait(i)
+    refused: Counter[str] = Counter()
     accepted = 0
 
     async def client(http: httpx.AsyncClient) -> None:
@@ -41,10 +43,15 @@ async def submit_all(b2b: str, orders: int, clients: int) -> int:
         while not queue.empty():
             queue.get_nowait()
             response = await http.post(f"{b2b}/v1/orders", json=body, headers=headers)
-            accepted += response.status_code == 202
+            if response.status_code == 202:
+                accepted += 1
+            else:
+                refused[f"{response.status_code} {response.text[:160]}"] += 1
 
     async with httpx.AsyncClient(timeout=30) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
+    for answer, count in refused.items():
+        print(f"    refused {count}×: {answer}")
     return accepted
 
 
