@@ -67,10 +67,11 @@ class Autoscaler:
         self.history.append((now, recommendation))
         while self.history and self.history[0][0] < now - self.policy.stabilization_s:
             self.history.popleft()
-        if recommendation >= current:
-            desired, reason = recommendation, "scale out" if recommendation > current else "hold"
+        # Scaling in: never below what any recommendation in the window asked for (which
+        # may be more than the current count while one instance a round is being added).
+        desired = recommendation if recommendation >= current else max(r for _, r in self.history)
+        if desired != current:
+            reason = "scale out" if desired > current else "scale in"
         else:
-            # Scaling in: never below what any recommendation in the window asked for.
-            desired = max(r for _, r in self.history)
-            reason = "scale in" if desired < current else "hold (stabilising)"
+            reason = "hold" if recommendation >= current else "hold (stabilising)"
         return Decision(self.policy.service, current, desired, metric_per_instance, reason)

@@ -53,3 +53,10 @@ def test_a_fresh_autoscaler_does_not_scale_in_before_a_window_has_passed() -> No
 def test_an_impossible_policy_is_refused(minimum: int, maximum: int, target: float) -> None:
     with pytest.raises(ValueError):
         ScalingPolicy("x", minimum=minimum, maximum=maximum, target=target)
+
+
+def test_a_scale_out_still_under_way_is_reported_as_one() -> None:
+    autoscaler = Autoscaler(ScalingPolicy("mes", minimum=2, maximum=4, target=2.0))
+    autoscaler.decide(now=0.0, current=2, metric_per_instance=4.0)  # wants 4, gets 3 first
+    decision = autoscaler.decide(now=5.0, current=3, metric_per_instance=1.0)
+    assert (decision.desired, decision.reason) == (4, "scale out")
