@@ -8,9 +8,9 @@ Then the platform with its autoscaler on, and OPEN-loop load: quote jobs for CPU
 models (uploaded STL, caches off) arrive at random (Poisson) at a target rate per phase,
 each started whatever became of the others, as customers would. Closed-loop clients would
 slow down with the platform and hide it; here a platform that falls behind shows it as
-latency and a backlog. The peak lies between the two capacities (--peak, 0.85: most of
-the way, so that the MES API's instances scale too, not only its quote workers): more
-than one worker serves, less than the scaled platform serves on this machine. Phases
+latency and a backlog. The peak lies between the two capacities (--peak, 0.7: some 80%
+of the scaled capacity, so the MES API's instances scale too, not only its quote
+workers): more than one worker serves, less than the scaled platform serves. Phases
 last a minute: adding a quote worker takes the autoscaler 5-20 s here (a round, the
 start), so each phase's second half comes after it reacted.
 
@@ -21,7 +21,7 @@ anything else on the machine (another benchmark skews the figures). At the end, 
 unloaded p95 (all of the first, quiet phase) against the p95 of the jobs offered in the
 second half of each phase, once scaling reacted, as ratios, and the errors in total.
 
-    .venv/bin/python bench/ramp.py [--phase-s 60] [--triangles 60000] [--peak 0.85]
+    .venv/bin/python bench/ramp.py [--phase-s 60] [--triangles 60000] [--peak 0.7]
                                    [--capacity-s 20] [--capacities ONE,SCALED]
 """
 
@@ -322,7 +322,7 @@ def main() -> None:
     parser.add_argument("--phase-s", type=float, default=60)
     parser.add_argument("--triangles", type=int, default=60_000)
     parser.add_argument(
-        "--peak", type=float, default=0.85, help="between one worker (0) and all of them (1)"
+        "--peak", type=float, default=0.7, help="between one worker (0) and all of them (1)"
     )
     parser.add_argument("--capacity-s", type=float, default=20)
     parser.add_argument("--capacities", default="", help="ONE,SCALED jobs/s: skip measuring")
