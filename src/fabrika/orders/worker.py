@@ -1,4 +1,4 @@
-"""The saga worker: a DBOS executor for the `orders` queue, with health, readiness and metrics.
+"""The saga worker: a DBOS executor for the order queues, with health, readiness and metrics.
 
 It owns no schema: its database connection serves only its heartbeat and the reaper.
 """
