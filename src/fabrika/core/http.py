@@ -74,7 +74,7 @@ class ServiceClient:
         headers: dict[str, str] = {}
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id:
-            headers.setdefault("x-request-id", request_id)
+            headers["x-request-id"] = request_id
         with TRACER.start_as_current_span(
             method, kind=SpanKind.CLIENT, attributes={"http.request.method": method}
         ) as span:

@@ -165,7 +165,8 @@ async def quote_job(
         return await jobs.job_view(request.app.state.dbos, job_id, wait_s=wait_s)
     except NotFound:
         # An order's quote priced at once has no job, only the quote kept for the order.
-        kept = await quoting.stored_quote_of_job(session, job_id)
+        order_id = jobs.order_of(job_id)
+        kept = await quoting.stored_quote(session, order_id) if order_id else None
         if kept is None:
             raise
         return jobs.finished_view(job_id, {"ok": True, "quote": kept})

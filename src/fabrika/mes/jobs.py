@@ -42,6 +42,16 @@ def job_id_for(request: QuoteRequest) -> str:
     return f"order-{request.order_id}" if request.order_id else str(uuid.uuid4())
 
 
+def order_of(job_id: str) -> uuid.UUID | None:
+    """The order whose quote job this is, if it is an order's."""
+    if not job_id.startswith("order-"):
+        return None
+    try:
+        return uuid.UUID(job_id.removeprefix("order-"))
+    except ValueError:
+        return None
+
+
 def workflow_id(job_id: str) -> str:
     return f"quote-{job_id}"
 

@@ -116,15 +116,6 @@ async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, 
     return stored.document if stored else None
 
 
-async def stored_quote_of_job(session: AsyncSession, job_id: str) -> dict[str, Any] | None:
-    """The quote kept for the order whose quote job this is ("order-<id>"), if any."""
-    try:
-        order_id = uuid.UUID(job_id.removeprefix("order-"))
-    except ValueError:
-        return None
-    return await stored_quote(session, order_id) if job_id.startswith("order-") else None
-
-
 async def store_quote(
     session: AsyncSession, *, order_id: uuid.UUID, version: int, document: dict[str, Any]
 ) -> dict[str, Any]:

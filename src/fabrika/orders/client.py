@@ -19,7 +19,7 @@ from fabrika.orders.schemas import Submission
 # shop orders awaiting confirmation (up to a day, by the thousand) must never stand in the
 # way of B2B orders (O4). Waiting costs a worker only memory, hence the shop's many slots;
 # B2B sagas do not wait, and their slots bound the work one worker takes on at once.
-QUEUE_SLOTS = {"orders-shop": 2000, "orders-b2b": 200}
+SLOTS_PER_CHANNEL = {"shop": 2000, "b2b": 200}
 WORKFLOW_NAME = "order_saga"
 DECISION_TOPIC = "decision"
 Decision = Literal["confirm", "cancel"]
@@ -27,6 +27,9 @@ Decision = Literal["confirm", "cancel"]
 
 def queue_of(channel: str) -> str:
     return f"orders-{channel}"
+
+
+ORDER_QUEUES = [queue_of(channel) for channel in SLOTS_PER_CHANNEL]
 
 
 def workflow_id_of(order_id: UUID) -> str:
@@ -93,8 +96,10 @@ async def request_cancellation(
 
 def register_order_queues(settings: Settings) -> None:
     """Polled every 0.1 s: an order should not wait a second for its saga to begin."""
-    for name, slots in QUEUE_SLOTS.items():
-        register_queue(settings, name, worker_concurrency=slots, polling_interval_sec=0.1)
+    for channel, slots in SLOTS_PER_CHANNEL.items():
+        register_queue(
+            settings, queue_of(channel), worker_concurrency=slots, polling_interval_sec=0.1
+        )
 
 
 async def open_saga_client(app: FastAPI) -> None:

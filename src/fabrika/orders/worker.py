@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from fabrika.core.app import create_app
 from fabrika.core.workflows import start_executor, stop_executor
 from fabrika.orders import steps, workflow  # noqa: F401  (registers the workflow with DBOS)
-from fabrika.orders.client import QUEUE_SLOTS
+from fabrika.orders.client import ORDER_QUEUES
 
 
 async def _launch(app: FastAPI) -> None:
     steps.configure(app.state.http)
-    await start_executor(app, kind="saga", queues=list(QUEUE_SLOTS), pool_size=10)
+    await start_executor(app, kind="saga", queues=ORDER_QUEUES, pool_size=10)
 
 
 def build() -> FastAPI:
