@@ -55,7 +55,7 @@ def create_app(
     routers: Sequence[APIRouter],
     uses_db: bool = True,
     uses_redis: bool = False,
-    db_pool_size: int = 3,
+    db_pool_size: int = 6,
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     settings: Settings | None = None,

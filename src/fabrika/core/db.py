@@ -31,16 +31,19 @@ def schema_base(schema: str) -> type[DeclarativeBase]:
     return Base
 
 
-def create_engine(url: str, *, pool_size: int = 3) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 6) -> AsyncEngine:
     """The process's engine; built in lifespan, never at import.
 
     Pools are small on purpose: every instance of every service shares Postgres's
     100 connections (README, "Connections"), and asyncpg connections are busy only briefly.
+    No overflow: SQLAlchemy closes an overflow connection as soon as it is returned, so
+    under load every request past the pool opened a connection (a Postgres backend fork
+    and a TLS attempt) and threw it away; a request now waits for a pooled one instead.
     No ping before each use (it was an eighth of a request's CPU and a round trip): after
     a Postgres restart the first statement on a dead connection fails, SQLAlchemy then
     discards the whole pool, and callers retry that one failure as they retry any 5xx.
     """
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0)
 
 
 def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

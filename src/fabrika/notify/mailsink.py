@@ -44,7 +44,7 @@ class MailboxHandler:
 async def serve_mailsink(settings: Settings) -> None:
     """Run the sink until SIGTERM or SIGINT."""
     configure_logging("mailsink", settings.log_level)
-    engine = create_engine(settings.sqlalchemy_url, pool_size=2)
+    engine = create_engine(settings.sqlalchemy_url, pool_size=4)
     handler = MailboxHandler(engine)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(

@@ -21,7 +21,7 @@ def build() -> FastAPI:
         "saga",
         routers=[],
         uses_db=True,
-        db_pool_size=1,
+        db_pool_size=2,
         on_startup=_launch,
         on_shutdown=stop_executor,
     )

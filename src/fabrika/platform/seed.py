@@ -27,7 +27,7 @@ def demo_b2b_key(settings: Settings) -> str:
 
 async def seed_demo_data(settings: Settings) -> dict[str, str]:
     """Load the demo catalog (if none) and upsert the demo account. Safe to repeat."""
-    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    engine = create_engine(settings.sqlalchemy_url, pool_size=2)
     key = demo_b2b_key(settings)
     try:
         async with create_sessions(engine)() as session, session.begin():

@@ -149,7 +149,7 @@ async def _run_until_stopped(
     settings: Settings, supervisor: Supervisor, scaler: Scaler, stop: asyncio.Event
 ) -> None:
     """Watch the processes and, unless FABRIKA_AUTOSCALE=false, autoscale them."""
-    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    engine = create_engine(settings.sqlalchemy_url, pool_size=2)
     tasks = [asyncio.create_task(_watch(supervisor, stop))]
     if settings.autoscale:
         tasks.append(asyncio.create_task(AutoscalerLoop(settings, scaler, engine).run(stop)))
