@@ -73,6 +73,9 @@ def create_app(
         if uses_db:
             app.state.engine = create_engine(settings.sqlalchemy_url, pool_size=db_pool_size)
             app.state.sessions = create_sessions(app.state.engine)
+            # Readiness has a connection of its own: behind a pool busy with requests the
+            # gateway's check timed out and took a working instance out under load.
+            app.state.readiness_engine = create_engine(settings.sqlalchemy_url, pool_size=1)
         if uses_redis:
             app.state.redis = create_redis(settings.redis_url)
         if on_startup:
@@ -87,6 +90,7 @@ def create_app(
             await app.state.http.close()
             if uses_db:
                 await app.state.engine.dispose()
+                await app.state.readiness_engine.dispose()
             if uses_redis:
                 await app.state.redis.aclose()
             log.info("service stopped")
@@ -133,7 +137,7 @@ async def _readiness_checks(app: FastAPI, *, uses_db: bool, uses_redis: bool) ->
     checks = {"accepting": not app.state.draining}
     if uses_db:
         try:
-            async with app.state.engine.connect() as conn:
+            async with app.state.readiness_engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             checks["postgres"] = True
         except Exception as exc:  # any failure means not ready; the reason goes to the log
