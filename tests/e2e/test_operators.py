@@ -30,8 +30,9 @@ def test_an_operator_sees_the_saga_timeline_of_an_order(platform, http) -> None:
     assert body["order"]["status"] == "QUOTED"
     assert body["saga"]["status"] == "PENDING" and body["saga"]["executor_id"].startswith("saga-")
     names = [s["name"] for s in body["saga"]["steps"]]
-    assert names[0] == "register_in_crm"
-    assert "quote_in_mes" in names and "record_status" in names
+    # Priced at once, the order was registered with its quote in the first step.
+    assert names[0] == "open_order"
+    assert "quote_in_mes" not in names and "record_status" not in names
     assert all(s["outcome"] == "ok" for s in body["saga"]["steps"])
 
 

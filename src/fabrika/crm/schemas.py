@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 from fabrika.orders.schemas import Customer, Item, OrderStatus
 
 
+class Transition(BaseModel):
+    status: OrderStatus
+    reason: str | None = Field(None, max_length=2000)
+    reason_code: str | None = Field(None, max_length=64)
+    price: float | None = None
+    currency: str | None = None
+    quote: dict | None = None
+
+
 class RegisterOrder(BaseModel):
     channel: str
     customer: Customer
@@ -17,15 +26,9 @@ class RegisterOrder(BaseModel):
     submitted_at: dt.datetime
     deadline_at: dt.datetime | None = None
     account_id: UUID | None = None
-
-
-class Transition(BaseModel):
-    status: OrderStatus
-    reason: str | None = Field(None, max_length=2000)
-    reason_code: str | None = Field(None, max_length=64)
-    price: float | None = None
-    currency: str | None = None
-    quote: dict | None = None
+    # Status changes past REGISTERED known when registering (an order priced at once),
+    # recorded in the same transaction as if posted to its transitions afterwards.
+    transitions: list[Transition] = Field(default_factory=list, max_length=5)
 
 
 class OrderState(BaseModel):

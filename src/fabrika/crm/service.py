@@ -52,10 +52,23 @@ async def upsert_customer(
 async def register_order(
     session: AsyncSession, *, order_id: uuid.UUID, registration: RegisterOrder
 ) -> OrderState:
-    """Record a submitted order (NEW, then REGISTERED). Registering twice changes nothing."""
+    """Record a submitted order (NEW, then REGISTERED, then the registration's transitions).
+    Registering twice changes nothing."""
+    state, inserted = await _registered(session, order_id=order_id, registration=registration)
+    if not registration.transitions:
+        return state
+    if not inserted:  # registered before: lock the row as any other transition does
+        state = await _locked_state(session, order_id)
+    return await _apply_transitions(session, state, registration.transitions)
+
+
+async def _registered(
+    session: AsyncSession, *, order_id: uuid.UUID, registration: RegisterOrder
+) -> tuple[OrderState, bool]:
+    """The order's state, and whether this call inserted it (its row is then ours)."""
     existing = await _state(session, order_id)
     if existing is not None:
-        return existing
+        return existing, False
     customer_id = await upsert_customer(
         session,
         email=str(registration.customer.email),
@@ -81,7 +94,7 @@ async def register_order(
     if inserted.rowcount == 0:  # registered meanwhile by a concurrent retry
         state = await _state(session, order_id)
         assert state is not None
-        return state
+        return state, False
     await session.execute(
         insert(OrderEvent),
         [
@@ -89,7 +102,7 @@ async def register_order(
             {"order_id": order_id, "status": "REGISTERED", "at": dt.datetime.now(dt.UTC)},
         ],
     )
-    return OrderState(id=order_id, status=OrderStatus.REGISTERED)
+    return OrderState(id=order_id, status=OrderStatus.REGISTERED), True
 
 
 async def _state(
@@ -119,7 +132,14 @@ async def record_transitions(
     A status the order has been through already is skipped, so a retried request changes
     nothing; one that may not follow the current status is refused whole (409).
     """
-    state = await _locked_state(session, order_id)
+    return await _apply_transitions(session, await _locked_state(session, order_id), transitions)
+
+
+async def _apply_transitions(
+    session: AsyncSession, state: OrderState, transitions: Sequence[Transition]
+) -> OrderState:
+    """Record the transitions on an order whose row this transaction holds."""
+    order_id = state.id
     current = state.status
     changes: dict = {}
     events = []

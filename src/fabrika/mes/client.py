@@ -58,5 +58,7 @@ class MesClient:
     async def release(self, order_id: UUID) -> None:
         await call_json(self.http, "DELETE", f"/mes/v1/reservations/{order_id}")
 
-    async def accept(self, order_id: UUID) -> dict[str, Any]:
-        return await call_json(self.http, "POST", "/mes/v1/jobs", json={"order_id": str(order_id)})
+    async def accept(self, order_id: UUID, accept_by: str | None = None) -> dict[str, Any]:
+        """409 `deadline_exceeded` when first asked after `accept_by`."""
+        body = {"order_id": str(order_id), "accept_by": accept_by}
+        return await call_json(self.http, "POST", "/mes/v1/jobs", json=body)

@@ -109,10 +109,21 @@ async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
     return result.rowcount
 
 
-async def accept(session: AsyncSession, *, order_id: uuid.UUID) -> dict[str, Any]:
-    """Turn held machine time into a production job; accepting twice returns the same job."""
+async def accept(
+    session: AsyncSession, *, order_id: uuid.UUID, accept_by: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Turn held machine time into a production job; accepting twice returns the same job.
+
+    A first acceptance after `accept_by` is refused: deciding it here, in the transaction
+    that would create the job, leaves no moment at which the caller could believe the
+    order refused while production has it."""
     job = await session.get(ProductionJob, order_id)
     if job is None:
+        if accept_by is not None and dt.datetime.now(dt.UTC) >= accept_by:
+            raise Conflict(
+                "The order could not be processed in the time allowed for it.",
+                code="deadline_exceeded",
+            )
         held = [r for r in await _reservations(session, order_id) if r.status == HELD]
         if not held:
             raise Conflict(

@@ -36,3 +36,6 @@ class ReservationRequest(BaseModel):
 
 class JobRequest(BaseModel):
     order_id: UUID
+    # Past this moment an order not yet accepted is refused: the caller's time for
+    # forward work is over. Accepting an order again answers as before, whenever.
+    accept_by: dt.datetime | None = None

@@ -1,4 +1,5 @@
-"""The saga's steps: each one call to another service, retried on transient failure.
+"""The saga's steps: each one or a few calls to other services, every call keyed by the
+order so that a step retried on a transient failure repeats no effect.
 
 A business refusal (a 4xx answer) is returned as an outcome, not raised, so DBOS records it
 once and the workflow compensates instead of retrying. Forward steps also refuse once the
@@ -14,6 +15,7 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
+import structlog
 from dbos import DBOS
 from prometheus_client import Histogram
 
@@ -24,8 +26,11 @@ from fabrika.crm.schemas import OrderState, RegisterOrder, Transition
 from fabrika.mes.client import MesClient
 from fabrika.notify.client import NotifyClient
 from fabrika.notify.schemas import EmailRequest
+from fabrika.orders.confirmation import confirm_by, price_of, quote_transitions
+from fabrika.orders.emails import email_for
 from fabrika.orders.schemas import OrderStatus, Submission
 
+log = structlog.get_logger()
 STEP_SECONDS = Histogram(
     "fabrika_saga_step_duration_seconds",
     "Time a saga step took, retries included",
@@ -76,10 +81,14 @@ def refused(error: ServiceError) -> Outcome:
     return {"ok": False, "code": error.code or "refused", "detail": error.detail}
 
 
-def past_deadline(deadline_at: str) -> bool:
-    """Whether forward work must stop: the reserve is kept for compensating."""
+def forward_work_until(deadline_at: str) -> dt.datetime:
+    """When forward work must stop: the reserve before the deadline is kept for compensating."""
     reserve = dt.timedelta(seconds=get_settings().compensation_reserve_s)
-    return dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(deadline_at) - reserve
+    return dt.datetime.fromisoformat(deadline_at) - reserve
+
+
+def past_deadline(deadline_at: str) -> bool:
+    return dt.datetime.now(dt.UTC) >= forward_work_until(deadline_at)
 
 
 DEADLINE_PASSED: Outcome = {
@@ -89,13 +98,19 @@ DEADLINE_PASSED: Outcome = {
 }
 
 
-def forward(name: str) -> Callable:
-    """A forward step: timed, refusing past the deadline, 4xx answers turned into refusals."""
+def forward(name: str, *, callee_checks_deadline: bool = False) -> Callable:
+    """A forward step: timed, refusing past the deadline, 4xx answers turned into refusals.
+
+    With `callee_checks_deadline` the step does not refuse by itself: its call gets the
+    moment forward work ends as its first argument and hands it to the service that acts,
+    which decides in its own transaction (an effect that must not be undone once done)."""
 
     def decorate(call: Callable[..., Awaitable[Outcome]]) -> Callable:
         @wraps(call)
         async def step(deadline_at: str, *args: Any) -> Outcome:
-            if past_deadline(deadline_at):
+            if callee_checks_deadline:
+                args = (forward_work_until(deadline_at).isoformat(), *args)
+            elif past_deadline(deadline_at):
                 return DEADLINE_PASSED
             started = time.perf_counter()
             status = DBOS.step_status
@@ -125,10 +140,32 @@ def _registry_answer(state: OrderState) -> Outcome:
     return {"ok": True, "status": state.status, "cancel_requested_by": state.cancel_requested_by}
 
 
-@forward("register_in_crm")
-async def register_in_crm(submission: dict, email: dict | None) -> Outcome:
-    """Register the order in CRM and tell the customer: one step, both halves idempotent."""
+@forward("open_order")
+async def open_order(submission: dict, registered_email: dict | None) -> Outcome:
+    """Register the order in CRM, asking MES first for a price it can give at once.
+
+    An order priced at once is registered with its quote (and, from a B2B account within
+    its limit, confirmed) in the same CRM call; a shop customer is then also sent the price
+    to confirm. Otherwise the answer carries MES's job to follow, or no quote when MES could
+    not be asked (the saga asks again in a step of its own, with retries). Every call is
+    keyed by the order, so a retried step repeats nothing.
+    """
     order = Submission.model_validate(submission)
+    job = await _quote_at_once(order)
+    quoted_at = dt.datetime.now(dt.UTC)
+    transitions: list[dict] = []
+    emails = [registered_email]
+    opened: Outcome = {"quote": job, "quoted_at": quoted_at.isoformat()}
+    if job is not None and job["status"] == "done":
+        quote = job["quote"]
+        transitions = quote_transitions(order, quote)
+        if order.channel == "shop":
+            deadline = confirm_by(order, quoted_at).isoformat()
+            price = price_of(quote)
+            emails.append(
+                email_for(order, OrderStatus.QUOTED, price=price, quote=quote, deadline=deadline)
+            )
+            opened["confirm_by"] = deadline
     registration = RegisterOrder(
         channel=order.channel,
         customer=order.customer,
@@ -137,10 +174,23 @@ async def register_in_crm(submission: dict, email: dict | None) -> Outcome:
         submitted_at=order.submitted_at,
         deadline_at=order.deadline_at,
         account_id=order.account_id,
+        transitions=[Transition.model_validate(t) for t in transitions],
     )
     state = await services().crm.register_order(order.order_id, registration)
-    await _email(str(order.order_id), email)
-    return _registry_answer(state)
+    for email in emails:
+        await _email(str(order.order_id), email)
+    return {**_registry_answer(state), **opened, "quoted": bool(transitions)}
+
+
+async def _quote_at_once(order: Submission) -> dict[str, Any] | None:
+    """MES's answer to the order's quote request: finished, a job to follow, or None when
+    MES could not answer now."""
+    try:
+        return await services().mes.request_quote(order.order_id, order.items)
+    except ServiceError as exc:
+        if exc.transient:
+            return None
+        return {"status": "refused", "error": {"code": exc.code, "detail": exc.detail}}
 
 
 @forward("record_status")
@@ -178,10 +228,26 @@ async def reserve_capacity(order_id: str, due_date: str | None) -> Outcome:
     return {**_registry_answer(state), "reservation": reservation}
 
 
-@forward("accept_into_production")
-async def accept_into_production(order_id: str) -> Outcome:
-    job = await services().mes.accept(UUID(order_id))
-    return {"ok": True, "job": job}
+@forward("accept_into_production", callee_checks_deadline=True)
+async def accept_into_production(accept_by: str, order_id: str, email: dict | None) -> Outcome:
+    """Accept the order into production in MES (which refuses a first acceptance after
+    `accept_by`), then record ACCEPTED in CRM and tell the customer. Once MES has accepted,
+    a failure to record is not retried here: `recorded` is False and the saga records it
+    durably (record_accepted), so nothing can undo what production has."""
+    job = await services().mes.accept(UUID(order_id), accept_by)
+    try:
+        await _record_accepted(order_id, email)
+    except ServiceError as exc:
+        log.warning("recording an acceptance failed", order_id=order_id, error=repr(exc))
+        return {"ok": True, "job": job, "recorded": False}
+    return {"ok": True, "job": job, "recorded": True}
+
+
+async def _record_accepted(order_id: str, email: dict | None) -> OrderState:
+    accepted = Transition(status=OrderStatus.ACCEPTED)
+    state = await services().crm.record_transitions(UUID(order_id), accepted)
+    await _email(order_id, email)
+    return state
 
 
 # Compensations and the steps that end an order run whatever the clock says: they are how
@@ -190,10 +256,7 @@ async def accept_into_production(order_id: str) -> Outcome:
 
 @DBOS.step(name="record_accepted", **RETRIED)
 async def record_accepted(order_id: str, email: dict | None) -> Outcome:
-    accepted = Transition(status=OrderStatus.ACCEPTED)
-    state = await services().crm.record_transitions(UUID(order_id), accepted)
-    await _email(order_id, email)
-    return _registry_answer(state)
+    return _registry_answer(await _record_accepted(order_id, email))
 
 
 @DBOS.step(name="release_capacity", **RETRIED)

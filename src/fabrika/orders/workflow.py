@@ -1,7 +1,9 @@
 """The order saga as one durable workflow: steps top to bottom, compensations beside them.
 
 register in CRM (compensation: cancel there) → quote in MES → wait for the customer's
-confirmation → reserve capacity (compensation: release) → accept into production. Every
+confirmation → reserve capacity (compensation: release) → accept into production. An
+order MES prices at once is registered with its quote in one step, and a B2B order within
+its account's limit confirms itself there too: three steps from submission to ACCEPTED. Every
 status change is recorded in the CRM, and the customer is emailed where it matters
 (emails.py). The order's deadline bounds every wait and every step. The customer or an
 operator may cancel until capacity is reserved: the request is noted in the CRM, whose
@@ -21,9 +23,9 @@ import structlog
 from dbos import DBOS
 from prometheus_client import Counter
 
-from fabrika.core.settings import get_settings
 from fabrika.orders import steps
 from fabrika.orders.client import DECISION_TOPIC, WORKFLOW_NAME
+from fabrika.orders.confirmation import confirm_by, over_price_limit, price_of, quote_transitions
 from fabrika.orders.emails import email_for
 from fabrika.orders.schemas import OrderStatus, Submission
 
@@ -78,11 +80,12 @@ class OrderSaga:
 
     async def run(self) -> None:
         registered = self.email(OrderStatus.REGISTERED)
-        await self.registry_step(steps.register_in_crm(self.deadline, self.submission, registered))
-
-        quote = await self.quote()
-        self.price = {"price": quote["total"], "currency": quote["currency"]}
-        await self.await_confirmation(quote)
+        opened = await self.registry_step(
+            steps.open_order(self.deadline, self.submission, registered)
+        )
+        quote = await self.quote(opened["quote"])
+        self.price = price_of(quote)
+        await self.await_confirmation(quote, opened)
 
         # Registered before the step: a failure between MES holding the time and CRM
         # recording it must still give the time back, and releasing nothing is harmless.
@@ -90,51 +93,51 @@ class OrderSaga:
         due = self.order.due_date.isoformat() if self.order.due_date else None
         await self.registry_step(steps.reserve_capacity(self.deadline, self.id, due))
 
-        await self.must(steps.accept_into_production(self.deadline, self.id))
+        accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
+        outcome = await self.must(steps.accept_into_production(self.deadline, self.id, accepted))
         # MES has the order now: from here on nothing compensates it, and the CRM must
         # learn it however long it is away.
-        accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
-        await self.persist(lambda: steps.record_accepted(self.id, accepted))
+        if not outcome["recorded"]:
+            await self.persist(lambda: steps.record_accepted(self.id, accepted))
 
-    async def quote(self) -> dict[str, Any]:
-        """MES's quote: at once for most orders, else a job followed until it ends."""
-        state = await self.must(steps.quote_in_mes(self.deadline, self.submission))
+    async def quote(self, job: dict[str, Any] | None) -> dict[str, Any]:
+        """MES's quote: mostly given when the order was opened, else a job followed until
+        it ends, or asked for again when MES could not answer then."""
+        if job is None:
+            job = await self.must(steps.quote_in_mes(self.deadline, self.submission))
         pause = 0.05
-        while state["status"] in ("queued", "running"):
+        while job["status"] in ("queued", "running"):
             self.on_decision(await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=pause))
             pause = min(pause * 2, 2.0)
-            state = await self.must(steps.quote_job_state(self.deadline, state["id"]))
-        if state["status"] != "done":
-            error = state.get("error") or {}
+            job = await self.must(steps.quote_job_state(self.deadline, job["id"]))
+        if job["status"] != "done":
+            error = job.get("error") or {}
             raise SagaFailed(
                 error.get("code") or "quote_failed",
                 error.get("detail") or "The price could not be calculated.",
             )
-        return state["quote"]
+        return job["quote"]
 
-    async def await_confirmation(self, quote: dict) -> None:
-        quoted = {"status": OrderStatus.QUOTED, "quote": quote, **self.price}
+    async def await_confirmation(self, quote: dict, opened: dict[str, Any]) -> None:
+        """B2B orders confirm themselves within their account's limit; a shop customer has
+        until `confirm_by` to confirm. `opened["quoted"]`: the quote was recorded (and the
+        customer emailed) when the order was opened."""
+        recorded = opened["quoted"]
         if self.order.channel == "b2b":
-            limit = self.order.price_limit or 0.0
-            if quote["total"] > limit:
-                await self.record([quoted])
-                raise SagaFailed(
-                    "over_price_limit",
-                    f"The quoted price {quote['total']:.2f} {quote['currency']} is over your "
-                    f"account's limit of {limit:.2f} {quote['currency']} for automatic "
-                    "confirmation.",
-                )
-            await self.record([quoted, {"status": OrderStatus.CONFIRMED}])
+            if not recorded:
+                await self.record(quote_transitions(self.order, quote))
+            if excess := over_price_limit(self.order, quote):
+                raise SagaFailed("over_price_limit", excess)
             return
-        now = dt.datetime.fromisoformat(await steps.clock())
-        reserve = dt.timedelta(seconds=get_settings().compensation_reserve_s)
-        confirm_by = min(
-            now + dt.timedelta(seconds=get_settings().confirm_timeout_s),
-            self.order.deadline_at - reserve,
-        )
-        email = self.email(OrderStatus.QUOTED, quote=quote, deadline=confirm_by.isoformat())
-        await self.record([quoted], email)
-        wait_s = max((confirm_by - now).total_seconds(), 0.0)
+        if recorded:
+            now = dt.datetime.fromisoformat(opened["quoted_at"])
+            deadline = dt.datetime.fromisoformat(opened["confirm_by"])
+        else:
+            now = dt.datetime.fromisoformat(await steps.clock())
+            deadline = confirm_by(self.order, now)
+            email = self.email(OrderStatus.QUOTED, quote=quote, deadline=deadline.isoformat())
+            await self.record(quote_transitions(self.order, quote), email)
+        wait_s = max((deadline - now).total_seconds(), 0.0)
         message = await DBOS.recv_async(DECISION_TOPIC, timeout_seconds=wait_s)
         if message is None:
             raise SagaFailed(

@@ -73,6 +73,32 @@ async def test_several_transitions_are_recorded_in_order_and_a_retry_changes_not
     assert await history(crm, order_id) == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED"]
 
 
+async def test_an_order_priced_at_once_is_registered_with_its_transitions_once(crm) -> None:
+    order_id = uuid.uuid4()
+    body = {
+        **registration(),
+        "transitions": [
+            {"status": "QUOTED", "price": 4.5, "currency": "EUR"},
+            {"status": "CONFIRMED"},
+        ],
+    }
+    first = await crm.put(f"/crm/v1/orders/{order_id}", json=body)
+    retry = await crm.put(f"/crm/v1/orders/{order_id}", json=body)
+    assert first.json()["status"] == retry.json()["status"] == "CONFIRMED"
+    order = (await crm.get(f"/crm/v1/orders/{order_id}")).json()
+    assert [h["status"] for h in order["history"]] == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED"]
+    assert order["price"] == 4.5
+
+
+async def test_registering_with_an_illegal_transition_records_nothing(crm) -> None:
+    order_id = uuid.uuid4()
+    body = {**registration(), "transitions": [{"status": "ACCEPTED"}]}
+    response = await crm.put(f"/crm/v1/orders/{order_id}", json=body)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await crm.get(f"/crm/v1/orders/{order_id}")).status_code == 404
+
+
 async def test_an_illegal_transition_is_a_conflict_naming_the_status(crm) -> None:
     order_id = uuid.uuid4()
     await crm.put(f"/crm/v1/orders/{order_id}", json=registration())

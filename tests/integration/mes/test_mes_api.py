@@ -209,6 +209,21 @@ async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
     assert released.json()["released"] == 0
 
 
+async def test_a_first_acceptance_past_its_time_is_refused_but_a_repeat_is_not(mes) -> None:
+    late, early = str(uuid.uuid4()), str(uuid.uuid4())
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
+    for order_id in (late, early):
+        await quoted(mes, {"order_id": order_id, "items": [item()]})
+        await mes.post("/mes/v1/reservations", json={"order_id": order_id})
+    refused = await mes.post("/mes/v1/jobs", json={"order_id": late, "accept_by": past})
+    assert refused.status_code == 409 and refused.json()["code"] == "deadline_exceeded"
+    accepted = await mes.post("/mes/v1/jobs", json={"order_id": early, "accept_by": future})
+    assert accepted.status_code == 200
+    repeat = await mes.post("/mes/v1/jobs", json={"order_id": early, "accept_by": past})
+    assert repeat.status_code == 200 and repeat.json() == accepted.json()
+
+
 async def test_orders_reserving_at_once_never_share_machine_time(mes) -> None:
     orders = [str(uuid.uuid4()) for _ in range(8)]
     for order_id in orders:
