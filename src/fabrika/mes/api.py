@@ -185,4 +185,10 @@ async def release(order_id: UUID, session: SessionDep) -> dict[str, Any]:
 
 @internal.post("/jobs")
 async def accept(body: JobRequest, session: SessionDep) -> dict[str, Any]:
-    return await production.accept(session, order_id=body.order_id, accept_by=body.accept_by)
+    return await production.accept(
+        session,
+        order_id=body.order_id,
+        accept_by=body.accept_by,
+        reserving=body.reserve,
+        due_date=body.due_date,
+    )

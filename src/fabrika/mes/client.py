@@ -58,7 +58,20 @@ class MesClient:
     async def release(self, order_id: UUID) -> None:
         await call_json(self.http, "DELETE", f"/mes/v1/reservations/{order_id}")
 
-    async def accept(self, order_id: UUID, accept_by: str | None = None) -> dict[str, Any]:
-        """409 `deadline_exceeded` when first asked after `accept_by`."""
-        body = {"order_id": str(order_id), "accept_by": accept_by}
+    async def accept(
+        self,
+        order_id: UUID,
+        accept_by: str | None = None,
+        *,
+        reserve: bool = False,
+        due_date: str | None = None,
+    ) -> dict[str, Any]:
+        """409 `deadline_exceeded` when first asked after `accept_by`; with `reserve`, the
+        order's machine time is held first in the same transaction (422 `no-capacity`)."""
+        body = {
+            "order_id": str(order_id),
+            "accept_by": accept_by,
+            "reserve": reserve,
+            "due_date": due_date,
+        }
         return await call_json(self.http, "POST", "/mes/v1/jobs", json=body)

@@ -110,13 +110,19 @@ async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
 
 
 async def accept(
-    session: AsyncSession, *, order_id: uuid.UUID, accept_by: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    order_id: uuid.UUID,
+    accept_by: dt.datetime | None = None,
+    reserving: bool = False,
+    due_date: dt.date | None = None,
 ) -> dict[str, Any]:
     """Turn held machine time into a production job; accepting twice returns the same job.
 
     A first acceptance after `accept_by` is refused: deciding it here, in the transaction
     that would create the job, leaves no moment at which the caller could believe the
-    order refused while production has it."""
+    order refused while production has it. With `reserving`, an order that holds no
+    machine time reserves it first (as `reserve` does) in the same transaction."""
     job = await session.get(ProductionJob, order_id)
     if job is None:
         if accept_by is not None and dt.datetime.now(dt.UTC) >= accept_by:
@@ -124,6 +130,8 @@ async def accept(
                 "The order could not be processed in the time allowed for it.",
                 code="deadline_exceeded",
             )
+        if reserving:
+            await reserve(session, order_id=order_id, due_date=due_date)
         held = [r for r in await _reservations(session, order_id) if r.status == HELD]
         if not held:
             raise Conflict(

@@ -39,3 +39,6 @@ class JobRequest(BaseModel):
     # Past this moment an order not yet accepted is refused: the caller's time for
     # forward work is over. Accepting an order again answers as before, whenever.
     accept_by: dt.datetime | None = None
+    # Hold the order's machine time first, in the same transaction, if it holds none.
+    reserve: bool = False
+    due_date: dt.date | None = None

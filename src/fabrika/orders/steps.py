@@ -218,23 +218,27 @@ async def quote_job_state(job_id: str) -> Outcome:
     return {"ok": True, **await services().mes.quote_job(job_id, wait_s=QUOTE_WAIT_S)}
 
 
-@forward("reserve_capacity")
-async def reserve_capacity(order_id: str, due_date: str | None) -> Outcome:
-    """Hold machine time in MES and record RESERVED in CRM, whose answer also says whether
-    a cancellation was asked for meanwhile (the last point at which one is honoured)."""
-    reservation = await services().mes.reserve(UUID(order_id), due_date)
-    recorded = Transition(status=OrderStatus.RESERVED)
-    state = await services().crm.record_transitions(UUID(order_id), recorded)
-    return {**_registry_answer(state), "reservation": reservation}
-
-
 @forward("accept_into_production", callee_checks_deadline=True)
-async def accept_into_production(accept_by: str, order_id: str, email: dict | None) -> Outcome:
-    """Accept the order into production in MES (which refuses a first acceptance after
-    `accept_by`), then record ACCEPTED in CRM and tell the customer. Once MES has accepted,
-    a failure to record is not retried here: `recorded` is False and the saga records it
-    durably (record_accepted), so nothing can undo what production has."""
-    job = await services().mes.accept(UUID(order_id), accept_by)
+async def accept_into_production(
+    accept_by: str,
+    order_id: str,
+    transitions: list[dict],
+    due_date: str | None,
+    email: dict | None,
+) -> Outcome:
+    """Record RESERVED in CRM (after any status still to record), the last point at which
+    a cancellation is honoured: the CRM's answer says whether one was asked for. Then MES
+    holds the machine time and accepts the order into production in one transaction, and
+    refuses a first acceptance after `accept_by`. Then ACCEPTED is recorded and the
+    customer told. Once MES has accepted, a failure to record is not retried here:
+    `recorded` is False and the saga records it durably (record_accepted), so nothing can
+    undo what production has."""
+    changes = [Transition.model_validate(t) for t in transitions]
+    changes.append(Transition(status=OrderStatus.RESERVED))
+    state = await services().crm.record_transitions(UUID(order_id), *changes)
+    if state.cancel_requested_by:
+        return {**_registry_answer(state), "recorded": False}
+    job = await services().mes.accept(UUID(order_id), accept_by, reserve=True, due_date=due_date)
     try:
         await _record_accepted(order_id, email)
     except ServiceError as exc:

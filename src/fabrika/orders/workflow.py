@@ -1,18 +1,19 @@
 """The order saga as one durable workflow: steps top to bottom, compensations beside them.
 
 register in CRM (compensation: cancel there) → quote in MES → wait for the customer's
-confirmation → reserve capacity (compensation: release) → accept into production. An
-order MES prices at once is registered with its quote in one step, and a B2B order within
-its account's limit confirms itself there too: three steps from submission to ACCEPTED. Every
+confirmation → reserve capacity (compensation: release) → accept into production. Every
 status change is recorded in the CRM, and the customer is emailed where it matters
 (emails.py). The order's deadline bounds every wait and every step. The customer or an
-operator may cancel until capacity is reserved: the request is noted in the CRM, whose
+operator may cancel until the order is RESERVED: the request is noted in the CRM, whose
 answer to the saga's next write says so, and wakes a saga that is waiting. Whatever
 happens, the saga ends ACCEPTED or CANCELLED with a reason.
 
 A DBOS step costs a few milliseconds of CPU, so steps are few: a step may make more than
 one call when each call is idempotent (keyed by the order), and cancellation is read from
-the CRM's answers instead of at separate checkpoints.
+the CRM's answers instead of at separate checkpoints. An order MES prices at once is
+registered with its quote (and, from a B2B account within its limit, confirmed) in one
+step; the other records RESERVED, has MES reserve and accept in one transaction, and
+records ACCEPTED. A B2B order thus takes two steps from submission to ACCEPTED.
 """
 
 import datetime as dt
@@ -85,16 +86,16 @@ class OrderSaga:
         )
         quote = await self.quote(opened["quote"])
         self.price = price_of(quote)
-        await self.await_confirmation(quote, opened)
+        unrecorded = await self.await_confirmation(quote, opened)
 
-        # Registered before the step: a failure between MES holding the time and CRM
-        # recording it must still give the time back, and releasing nothing is harmless.
+        # Registered before the step: should MES hold the time and the step still fail,
+        # the time must be given back, and releasing nothing is harmless.
         self.compensations.append(self.release_capacity)
         due = self.order.due_date.isoformat() if self.order.due_date else None
-        await self.registry_step(steps.reserve_capacity(self.deadline, self.id, due))
-
         accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
-        outcome = await self.must(steps.accept_into_production(self.deadline, self.id, accepted))
+        outcome = await self.registry_step(
+            steps.accept_into_production(self.deadline, self.id, unrecorded, due, accepted)
+        )
         # MES has the order now: from here on nothing compensates it, and the CRM must
         # learn it however long it is away.
         if not outcome["recorded"]:
@@ -118,17 +119,18 @@ class OrderSaga:
             )
         return job["quote"]
 
-    async def await_confirmation(self, quote: dict, opened: dict[str, Any]) -> None:
+    async def await_confirmation(self, quote: dict, opened: dict[str, Any]) -> list[dict]:
         """B2B orders confirm themselves within their account's limit; a shop customer has
         until `confirm_by` to confirm. `opened["quoted"]`: the quote was recorded (and the
-        customer emailed) when the order was opened."""
+        customer emailed) when the order was opened. Returns the transitions still to
+        record: a shop customer's CONFIRMED goes with the next CRM write."""
         recorded = opened["quoted"]
         if self.order.channel == "b2b":
             if not recorded:
                 await self.record(quote_transitions(self.order, quote))
             if excess := over_price_limit(self.order, quote):
                 raise SagaFailed("over_price_limit", excess)
-            return
+            return []
         if recorded:
             now = dt.datetime.fromisoformat(opened["quoted_at"])
             deadline = dt.datetime.fromisoformat(opened["confirm_by"])
@@ -147,7 +149,7 @@ class OrderSaga:
         self.on_decision(message)
         if message.get("decision") != "confirm":
             raise SagaFailed("customer_cancelled", "You cancelled the order.")
-        await self.record([{"status": OrderStatus.CONFIRMED}])
+        return [{"status": OrderStatus.CONFIRMED}]
 
     def on_decision(self, message: dict | None) -> None:
         if message and message.get("decision") == "cancel":

@@ -224,6 +224,33 @@ async def test_a_first_acceptance_past_its_time_is_refused_but_a_repeat_is_not(m
     assert repeat.status_code == 200 and repeat.json() == accepted.json()
 
 
+async def test_accepting_with_reserve_holds_the_time_and_accepts_in_one_call(mes) -> None:
+    order_id = str(uuid.uuid4())
+    await quoted(mes, {"order_id": order_id, "items": [item()]})
+    body = {"order_id": order_id, "reserve": True}
+    first = await mes.post("/mes/v1/jobs", json=body)
+    assert first.status_code == 200 and first.json()["status"] == "queued"
+    assert (await mes.post("/mes/v1/jobs", json=body)).json() == first.json()
+    # The order's machine time was booked, and is the job's now: nothing is left to release.
+    booked = await mes.post("/mes/v1/reservations", json={"order_id": order_id})
+    assert booked.status_code == 200 and booked.json()["slots"]
+    assert (await mes.delete(f"/mes/v1/reservations/{order_id}")).json()["released"] == 0
+
+
+async def test_accepting_with_reserve_and_no_capacity_creates_no_job(mes) -> None:
+    order_id = str(uuid.uuid4())
+    await quoted(
+        mes, {"order_id": order_id, "items": [item(quantity=5000, dimensions_mm=[150, 150, 150])]}
+    )
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    body = {"order_id": order_id, "reserve": True, "due_date": tomorrow}
+    refused = await mes.post("/mes/v1/jobs", json=body)
+    assert refused.status_code == 422 and refused.json()["code"] == "no_capacity"
+    # Without reserving, nothing was held: accepting alone is refused too.
+    alone = await mes.post("/mes/v1/jobs", json={"order_id": order_id})
+    assert alone.status_code == 409 and alone.json()["code"] == "no_reservation"
+
+
 async def test_orders_reserving_at_once_never_share_machine_time(mes) -> None:
     orders = [str(uuid.uuid4()) for _ in range(8)]
     for order_id in orders:
