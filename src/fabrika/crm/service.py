@@ -52,23 +52,11 @@ async def upsert_customer(
 async def register_order(
     session: AsyncSession, *, order_id: uuid.UUID, registration: RegisterOrder
 ) -> OrderState:
-    """Record a submitted order (NEW, then REGISTERED, then the registration's transitions).
-    Registering twice changes nothing."""
-    state, inserted = await _registered(session, order_id=order_id, registration=registration)
-    if not registration.transitions:
-        return state
-    if not inserted:  # registered before: lock the row as any other transition does
-        state = await _locked_state(session, order_id)
-    return await _apply_transitions(session, state, registration.transitions)
-
-
-async def _registered(
-    session: AsyncSession, *, order_id: uuid.UUID, registration: RegisterOrder
-) -> tuple[OrderState, bool]:
-    """The order's state, and whether this call inserted it (its row is then ours)."""
-    existing = await _state(session, order_id)
-    if existing is not None:
-        return existing, False
+    """Record a submitted order (NEW, then REGISTERED, then the registration's transitions)
+    in one INSERT of the order and one of its events. Registering twice changes nothing
+    (transitions recorded before are skipped, as on the transitions endpoint)."""
+    now = dt.datetime.now(dt.UTC)
+    status, changes, events = _fold(order_id, OrderStatus.REGISTERED, registration.transitions, now)
     customer_id = await upsert_customer(
         session,
         email=str(registration.customer.email),
@@ -82,27 +70,25 @@ async def _registered(
             channel=registration.channel,
             customer_id=customer_id,
             account_id=registration.account_id,
-            status=OrderStatus.REGISTERED,
+            status=status,
             items=[item.model_dump(mode="json") for item in registration.items],
             due_date=registration.due_date,
             submitted_at=registration.submitted_at,
             deadline_at=registration.deadline_at,
-            updated_at=dt.datetime.now(dt.UTC),
+            updated_at=now,
+            **changes,
         )
         .on_conflict_do_nothing(index_elements=[Order.id])
     )
-    if inserted.rowcount == 0:  # registered meanwhile by a concurrent retry
-        state = await _state(session, order_id)
-        assert state is not None
-        return state, False
-    await session.execute(
-        insert(OrderEvent),
-        [
-            {"order_id": order_id, "status": "NEW", "at": registration.submitted_at},
-            {"order_id": order_id, "status": "REGISTERED", "at": dt.datetime.now(dt.UTC)},
-        ],
-    )
-    return OrderState(id=order_id, status=OrderStatus.REGISTERED), True
+    if inserted.rowcount == 0:  # registered before (a retry): apply what is left, if any
+        state = await _locked_state(session, order_id)
+        return await _apply_transitions(session, state, registration.transitions)
+    registered = [
+        {"order_id": order_id, "status": "NEW", "at": registration.submitted_at, "reason": None},
+        {"order_id": order_id, "status": "REGISTERED", "at": now, "reason": None},
+    ]
+    await session.execute(insert(OrderEvent), registered + events)
+    return OrderState(id=order_id, status=status)
 
 
 async def _state(
@@ -139,11 +125,29 @@ async def _apply_transitions(
     session: AsyncSession, state: OrderState, transitions: Sequence[Transition]
 ) -> OrderState:
     """Record the transitions on an order whose row this transaction holds."""
-    order_id = state.id
-    current = state.status
+    now = dt.datetime.now(dt.UTC)
+    status, changes, events = _fold(state.id, state.status, transitions, now)
+    if events:
+        await session.execute(
+            update(Order)
+            .where(Order.id == state.id)
+            .values(status=status, updated_at=now, **changes)
+        )
+        await session.execute(insert(OrderEvent).on_conflict_do_nothing(), events)
+    return state.model_copy(update={"status": status})
+
+
+def _fold(
+    order_id: uuid.UUID,
+    current: OrderStatus,
+    transitions: Sequence[Transition],
+    now: dt.datetime,
+) -> tuple[OrderStatus, dict, list[dict]]:
+    """Where the transitions lead from `current`: the status, the columns they set and
+    their events. A status reached already is skipped; one that may not follow is refused
+    (409), and with it the whole request."""
     changes: dict = {}
     events = []
-    now = dt.datetime.now(dt.UTC)
     for transition in transitions:
         if already_reached(current, transition.status):
             continue
@@ -161,14 +165,7 @@ async def _apply_transitions(
             }
         )
         current = transition.status
-    if events:
-        await session.execute(
-            update(Order)
-            .where(Order.id == order_id)
-            .values(status=current, updated_at=now, **changes)
-        )
-        await session.execute(insert(OrderEvent).on_conflict_do_nothing(), events)
-    return state.model_copy(update={"status": current})
+    return current, changes, events
 
 
 def _recorded_fields(transition: Transition) -> dict:

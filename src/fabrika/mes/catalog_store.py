@@ -56,6 +56,8 @@ class CatalogStore:
         # A version's document never changes, so each process keeps the latest few: a read
         # then costs one Redis lookup (the pointer) and no copy of the document over the wire.
         self._documents: dict[int, bytes] = {}
+        # Parsed too (a Catalog is immutable): a quote reads it two or three times.
+        self._catalogs: dict[int, Catalog] = {}
 
     async def current_version(self) -> int:
         cached = await self.cache.get("version")
@@ -89,9 +91,15 @@ class CatalogStore:
 
     async def current(self) -> tuple[int, Catalog]:
         version = await self.current_version()
+        if (catalog := self._catalogs.get(version)) is not None:
+            return version, catalog
         document: dict[str, Any] = json.loads(await self.document_json(version))
         document.pop("version")
-        return version, catalog_from_dict(document)
+        catalog = catalog_from_dict(document)
+        if self.cache.enabled:  # kept like the documents: only while versions are known
+            self._catalogs = {v: c for v, c in self._catalogs.items() if v > version - 4}
+            self._catalogs[version] = catalog
+        return version, catalog
 
     async def publish(self, catalog: Catalog, *, note: str) -> int:
         """Commit `catalog` as the next version and point readers at it before returning."""

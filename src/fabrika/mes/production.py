@@ -65,9 +65,21 @@ async def reserve(
     """Hold machine time for a quoted order; reserving again returns the same slots."""
     existing = await _reservations(session, order_id)
     if existing:
-        if any(r.status == RELEASED for r in existing):
-            raise Conflict(f"The reservation for order {order_id} was released already.")
+        _refuse_if_released(order_id, existing)
         return {"order_id": str(order_id), "slots": _slot_view(existing)}
+    slots = await _book(session, order_id, due_date, status=HELD)
+    return {"order_id": str(order_id), "slots": _slot_view(slots)}
+
+
+def _refuse_if_released(order_id: uuid.UUID, reservations: Sequence[Reservation]) -> None:
+    if any(r.status == RELEASED for r in reservations):
+        raise Conflict(f"The reservation for order {order_id} was released already.")
+
+
+async def _book(
+    session: AsyncSession, order_id: uuid.UUID, due_date: dt.date | None, *, status: str
+) -> list[Slot]:
+    """Plan the quoted order's machine time after every live booking and book it."""
     quote = await session.get(StoredQuote, order_id)
     if quote is None:
         raise NotFound(f"Order {order_id} has no quote to reserve capacity for.")
@@ -91,12 +103,12 @@ async def reserve(
             machine_id=s.machine_id,
             starts_at=s.starts_at,
             ends_at=s.ends_at,
-            status=HELD,
+            status=status,
         )
         for s in slots
     )
     await session.flush()
-    return {"order_id": str(order_id), "slots": _slot_view(slots)}
+    return slots
 
 
 async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
@@ -130,16 +142,20 @@ async def accept(
                 "The order could not be processed in the time allowed for it.",
                 code="deadline_exceeded",
             )
-        if reserving:
-            await reserve(session, order_id=order_id, due_date=due_date)
-        held = [r for r in await _reservations(session, order_id) if r.status == HELD]
-        if not held:
+        existing = await _reservations(session, order_id)
+        held = [r for r in existing if r.status == HELD]
+        if held:
+            for reservation in held:
+                reservation.status = CONSUMED
+        elif reserving:
+            _refuse_if_released(order_id, existing)
+            # Booked as the job's straight away: held and consumed in one transaction.
+            await _book(session, order_id, due_date, status=CONSUMED)
+        else:
             raise Conflict(
                 f"Order {order_id} holds no machine time; reserve capacity before accepting.",
                 code="no_reservation",
             )
-        for reservation in held:
-            reservation.status = CONSUMED
         job = ProductionJob(order_id=order_id, status="queued")
         session.add(job)
         await session.flush()

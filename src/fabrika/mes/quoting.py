@@ -120,14 +120,17 @@ async def store_quote(
     session: AsyncSession, *, order_id: uuid.UUID, version: int, document: dict[str, Any]
 ) -> dict[str, Any]:
     """Keep the order's quote (reservation reads it); the first one stored wins."""
-    await session.execute(
+    inserted = await session.execute(
         insert(StoredQuote)
         .values(order_id=order_id, catalog_version=version, document=document)
         .on_conflict_do_nothing(index_elements=[StoredQuote.order_id])
+        .returning(StoredQuote.document)
     )
-    stored = await session.get(StoredQuote, order_id, populate_existing=True)
-    assert stored is not None
-    return stored.document
+    if (stored := inserted.scalar_one_or_none()) is not None:
+        return stored
+    first = await session.get(StoredQuote, order_id, populate_existing=True)
+    assert first is not None
+    return first.document
 
 
 async def price_request(

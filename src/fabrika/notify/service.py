@@ -28,7 +28,8 @@ async def queue_email(session: AsyncSession, *, request: EmailRequest) -> Delive
         message = render(request.event, request.language, params)
     except UnknownTemplate as exc:
         raise Problem(str(exc), status=422, type="unknown-event", title="Unknown event") from exc
-    await session.execute(
+    view = (Delivery.key, Delivery.status, Delivery.subject)
+    queued = await session.execute(
         insert(Delivery)
         .values(
             key=request.key,
@@ -40,10 +41,12 @@ async def queue_email(session: AsyncSession, *, request: EmailRequest) -> Delive
             status="queued",
         )
         .on_conflict_do_nothing(index_elements=[Delivery.key])
+        .returning(*view)
     )
-    delivery = await session.get(Delivery, request.key)
-    assert delivery is not None
-    return DeliveryView(key=delivery.key, status=delivery.status, subject=delivery.subject)
+    row = queued.one_or_none()
+    if row is None:  # queued before under this key: report that one
+        row = (await session.execute(select(*view).where(Delivery.key == request.key))).one()
+    return DeliveryView(key=row.key, status=row.status, subject=row.subject)
 
 
 async def list_mailbox(
