@@ -1,23 +1,30 @@
 """End-to-end orders/s through the gateway: one saga worker against two.
 
-B2B orders (automatic confirmation) with trivial quotes (outer dimensions only), sent by
-concurrent clients through the B2B entry. Times come from the CRM's own records: each
-order's submission and its ACCEPTED event, so polling adds no load. Prints orders/s
-(first submission to last acceptance) and p50/p95 submission→ACCEPTED per run.
+B2B orders (automatic confirmation) with trivial quotes (outer dimensions only), sent
+through the B2B entry. Times come from the CRM's own records: each order's submission and
+its ACCEPTED event, so polling adds no load. Two phases per platform:
 
-    .venv/bin/python bench/orders.py [--orders 600] [--clients 16]
+- burst: `--orders` orders from `--clients` concurrent clients, as fast as they are taken.
+  Prints orders/s (first submission to last acceptance), p50/p95 submission→ACCEPTED
+  (mostly time queued behind the burst) and the CPU each process spent per order;
+- steady: random (Poisson) arrivals at `--load` × the burst's rate for `--steady-s`
+  seconds. Prints the rate kept and p50/p95 submission→ACCEPTED at that rate.
+
+    .venv/bin/python bench/orders.py [--orders 600] [--clients 16] [--load 0.8]
 """
 
 import argparse
 import asyncio
+import datetime as dt
 import os
+import random
 import statistics
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
+import aiohttp
 import psycopg
 
 from fabrika.platform.launcher import running_platform
@@ -25,34 +32,55 @@ from fabrika.platform.launcher import running_platform
 KEY = "fab_bench_" + uuid.uuid4().hex
 
 
-async def submit_all(b2b: str, orders: int, clients: int) -> int:
-    body = {
-        "items": [
-            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}
-        ]
-    }
-    headers = {"Authorization": f"Bearer {KEY}"}
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(orders):
-        queue.put_nowait(i)
-    refused: Counter[str] = Counter()
-    accepted = 0
+BODY = {
+    "items": [{"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [10, 10, 10]}]
+}
+HEADERS = {"Authorization": f"Bearer {KEY}"}
 
-    async def client(http: httpx.AsyncClient) -> None:
-        nonlocal accepted
-        while not queue.empty():
-            queue.get_nowait()
-            response = await http.post(f"{b2b}/v1/orders", json=body, headers=headers)
-            if response.status_code == 202:
-                accepted += 1
-            else:
-                refused[f"{response.status_code} {response.text[:160]}"] += 1
 
-    async with httpx.AsyncClient(timeout=30) as http:
-        await asyncio.gather(*(client(http) for _ in range(clients)))
+async def _submit(http: aiohttp.ClientSession, b2b: str, refused: Counter[str]) -> bool:
+    async with http.post(f"{b2b}/v1/orders", json=BODY, headers=HEADERS) as response:
+        if response.status == 202:
+            return True
+        refused[f"{response.status} {(await response.text())[:160]}"] += 1
+        return False
+
+
+def _report_refused(refused: Counter[str]) -> None:
     for answer, count in refused.items():
         print(f"    refused {count}×: {answer}")
-    return accepted
+
+
+async def submit_all(b2b: str, orders: int, clients: int) -> int:
+    """A burst: `clients` clients send `orders` orders back to back; the number taken."""
+    remaining = iter(range(orders))
+    refused: Counter[str] = Counter()
+
+    async def client(http: aiohttp.ClientSession) -> int:
+        return sum([await _submit(http, b2b, refused) for _ in remaining])
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        taken = sum(await asyncio.gather(*(client(http) for _ in range(clients))))
+    _report_refused(refused)
+    return taken
+
+
+async def submit_paced(b2b: str, rate: float, seconds: float) -> int:
+    """Open loop: orders arrive at random (Poisson) at `rate` per second, each sent
+    whether or not the ones before were answered; the number taken."""
+    refused: Counter[str] = Counter()
+    pacing = random.Random(7)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        sends = []
+        start = time.monotonic()
+        due = start
+        while due - start < seconds:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            sends.append(asyncio.create_task(_submit(http, b2b, refused)))
+            due += pacing.expovariate(rate)
+        taken = sum(await asyncio.gather(*sends))
+    _report_refused(refused)
+    return taken
 
 
 def _process_cpu(pid: str) -> float | None:
@@ -86,13 +114,17 @@ def cpu_seconds(run_dir: Path) -> dict[str, float]:
     return spent
 
 
-def wait_accepted(database: str, expected: int, timeout_s: float) -> list[tuple]:
+def wait_accepted(
+    database: str, expected: int, timeout_s: float, since: dt.datetime
+) -> list[tuple]:
+    """(submitted, ACCEPTED) of the orders submitted since `since`, once `expected` are."""
     deadline = time.monotonic() + timeout_s
     with psycopg.connect(database) as db:
         while time.monotonic() < deadline:
             rows = db.execute(
                 "SELECT o.submitted_at, e.at FROM crm.orders o JOIN crm.order_events e "
-                "ON e.order_id = o.id AND e.status = 'ACCEPTED'"
+                "ON e.order_id = o.id AND e.status = 'ACCEPTED' WHERE o.submitted_at >= %s",
+                (since,),
             ).fetchall()
             if len(rows) >= expected:
                 return rows
@@ -100,53 +132,76 @@ def wait_accepted(database: str, expected: int, timeout_s: float) -> list[tuple]
     raise TimeoutError(f"only {len(rows)} of {expected} orders accepted")
 
 
-def run(saga_workers: int, orders: int, clients: int) -> tuple[float, float, float]:
+def _percentiles(rows: list[tuple]) -> tuple[float, float]:
+    latencies = sorted((at - submitted).total_seconds() * 1000 for submitted, at in rows)
+    return statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))]
+
+
+def run(saga_workers: int, orders: int, clients: int, load: float, steady_s: float) -> float:
+    """Both phases on one platform; the burst's orders/s."""
     overrides = {"FABRIKA_DEMO_B2B_KEY": KEY, "FABRIKA_LOG_LEVEL": "WARNING"}
+    label = f"{saga_workers} saga worker{'s' if saga_workers > 1 else ' '}"
     with running_platform(overrides, scale=f"saga={saga_workers}") as platform:
-        asyncio.run(submit_all(platform.b2b, 20, 4))  # warm-up, not counted
         database = platform.env["FABRIKA_DATABASE_URL"]
-        wait_accepted(database, 20, 60)
-        with psycopg.connect(database, autocommit=True) as db:
-            db.execute("TRUNCATE crm.order_events, crm.orders CASCADE")
+        since = dt.datetime.now(dt.UTC)
+        asyncio.run(submit_all(platform.b2b, 20, 4))  # warm-up, not counted
+        wait_accepted(database, 20, 60, since)
+        since = dt.datetime.now(dt.UTC)
         cpu_before = cpu_seconds(platform.run_dir)
         own_before = time.process_time()
         sent = asyncio.run(submit_all(platform.b2b, orders, clients))
-        rows = wait_accepted(database, sent, 300)
+        rows = wait_accepted(database, sent, 300, since)
         cpu_after = cpu_seconds(platform.run_dir)
         # The load generator shares the machine: its CPU is shown, not counted as the platform's.
         cpu_after["load generator"] = time.process_time() - own_before
         # Postgres backends come and go: count what the ones alive at the end spent since.
         cpu = {name: spent - cpu_before.get(name, 0.0) for name, spent in cpu_after.items()}
-    first = min(submitted for submitted, _ in rows)
-    last = min(max(at for _, at in rows), max(at for _, at in rows))
-    latencies = sorted((at - submitted).total_seconds() * 1000 for submitted, at in rows)
-    rate = len(rows) / (last - first).total_seconds()
-    p95 = latencies[int(0.95 * (len(latencies) - 1))]
-    print(
-        f"  {saga_workers} saga worker{'s' if saga_workers > 1 else ' '}: {len(rows)} orders, "
-        f"{rate:.1f} orders/s, submission→ACCEPTED p50 {statistics.median(latencies):.0f} ms, "
-        f"p95 {p95:.0f} ms"
-    )
+        first = min(submitted for submitted, _ in rows)
+        last = max(at for _, at in rows)
+        rate = len(rows) / (last - first).total_seconds()
+        p50, p95 = _percentiles(rows)
+        print(
+            f"  {label} burst:  {len(rows)} orders, {rate:.1f} orders/s, "
+            f"submission→ACCEPTED p50 {p50:.0f} ms, p95 {p95:.0f} ms"
+        )
+        _print_cpu(cpu, len(rows))
+
+        since = dt.datetime.now(dt.UTC)
+        offered = load * rate
+        sent = asyncio.run(submit_paced(platform.b2b, offered, steady_s))
+        rows = wait_accepted(database, sent, 300, since)
+        kept = len(rows) / (max(at for _, at in rows) - min(s for s, _ in rows)).total_seconds()
+        p50, p95 = _percentiles(rows)
+        print(
+            f"  {label} steady: {offered:.1f} orders/s offered ({load:.0%} of the burst's) for "
+            f"{steady_s:.0f} s, {kept:.1f} kept, submission→ACCEPTED p50 {p50:.0f} ms, "
+            f"p95 {p95:.0f} ms"
+        )
+    return rate
+
+
+def _print_cpu(cpu: dict[str, float], orders: int) -> None:
     per_order = ", ".join(
-        f"{name} {1000 * spent / len(rows):.0f}"
+        f"{name} {1000 * spent / orders:.0f}"
         for name, spent in sorted(cpu.items(), key=lambda item: -item[1])
         if spent > 0
     )
     print(f"    CPU ms per order by process: {per_order}")
     platform_cpu = sum(spent for name, spent in cpu.items() if name != "load generator")
-    print(f"    CPU ms per order, the platform in all: {1000 * platform_cpu / len(rows):.0f}")
-    return rate, statistics.median(latencies), p95
+    print(f"    CPU ms per order, the platform in all: {1000 * platform_cpu / orders:.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=600)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--load", type=float, default=0.8, help="steady rate / burst rate")
+    parser.add_argument("--steady-s", type=float, default=30.0)
     args = parser.parse_args()
-    print(f"\nB2B orders end to end through the gateway, {args.clients} clients")
-    one = run(1, args.orders, args.clients)
-    two = run(2, args.orders, args.clients)
-    print(f"  two workers / one: × {two[0] / one[0]:.2f} orders/s")
+    print(f"\nB2B orders end to end through the gateway ({args.clients} clients in the burst)")
+    one = run(1, args.orders, args.clients, args.load, args.steady_s)
+    two = run(2, args.orders, args.clients, args.load, args.steady_s)
+    print(f"  two workers / one: × {two / one:.2f} orders/s in the burst")
 
 
 if __name__ == "__main__":
