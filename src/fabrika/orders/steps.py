@@ -91,6 +91,13 @@ def past_deadline(deadline_at: str) -> bool:
     return dt.datetime.now(dt.UTC) >= forward_work_until(deadline_at)
 
 
+def past_deadline_at(forward_until: str) -> bool:
+    """Whether `forward_until` (as given to a step that checks the deadline itself) is past."""
+    return dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(forward_until)
+
+
+# Where a B2B order opened at once goes on to be accepted (a retry finds it further on).
+ACCEPTING = frozenset({OrderStatus.CONFIRMED, OrderStatus.RESERVED, OrderStatus.ACCEPTED})
 DEADLINE_PASSED: Outcome = {
     "ok": False,
     "code": "deadline_exceeded",
@@ -140,22 +147,29 @@ def _registry_answer(state: OrderState) -> Outcome:
     return {"ok": True, "status": state.status, "cancel_requested_by": state.cancel_requested_by}
 
 
-@forward("open_order")
-async def open_order(submission: dict, registered_email: dict | None) -> Outcome:
+@forward("open_order", callee_checks_deadline=True)
+async def open_order(accept_by: str, submission: dict, registered_email: dict | None) -> Outcome:
     """Register the order in CRM, asking MES first for a price it can give at once.
 
     An order priced at once is registered with its quote (and, from a B2B account within
     its limit, confirmed) in the same CRM call; a shop customer is then also sent the price
-    to confirm. Otherwise the answer carries MES's job to follow, or no quote when MES could
-    not be asked (the saga asks again in a step of its own, with retries). Every call is
-    keyed by the order, so a retried step repeats nothing.
+    to confirm, and a confirmed B2B order is reserved and accepted at once, as
+    accept_into_production does (`accepted`, `recorded`). Otherwise the answer carries
+    MES's job to follow, or no quote when MES could not be asked (the saga asks again in a
+    step of its own, with retries). Every call is keyed by the order, so a retried step
+    repeats nothing.
+
+    Past `accept_by` a shop order is not opened. A B2B order is, as MES decides the
+    deadline of its acceptance: a retry must finish an acceptance a first attempt made.
     """
     order = Submission.model_validate(submission)
+    if order.channel == "shop" and past_deadline_at(accept_by):
+        return DEADLINE_PASSED
     job = await _quote_at_once(order)
     quoted_at = dt.datetime.now(dt.UTC)
     transitions: list[dict] = []
     emails = [registered_email]
-    opened: Outcome = {"quote": job, "quoted_at": quoted_at.isoformat()}
+    opened: Outcome = {"quote": job, "quoted_at": quoted_at.isoformat(), "accepted": False}
     if job is not None and job["status"] == "done":
         quote = job["quote"]
         transitions = quote_transitions(order, quote)
@@ -179,7 +193,14 @@ async def open_order(submission: dict, registered_email: dict | None) -> Outcome
     state = await services().crm.register_order(order.order_id, registration)
     for email in emails:
         await _email(str(order.order_id), email)
-    return {**_registry_answer(state), **opened, "quoted": bool(transitions)}
+    opened.update(_registry_answer(state), quoted=bool(transitions))
+    if order.channel == "b2b" and state.status in ACCEPTING and not state.cancel_requested_by:
+        quote = opened["quote"]["quote"]
+        accepted = email_for(order, OrderStatus.ACCEPTED, price=price_of(quote), quote=quote)
+        due = order.due_date.isoformat() if order.due_date else None
+        outcome = await _reserve_and_accept(str(order.order_id), accept_by, [], due, accepted)
+        opened.update(outcome, accepted=outcome["ok"] and "job" in outcome)
+    return opened
 
 
 async def _quote_at_once(order: Submission) -> dict[str, Any] | None:
@@ -222,6 +243,16 @@ async def quote_job_state(job_id: str) -> Outcome:
 async def accept_into_production(
     accept_by: str,
     order_id: str,
+    transitions: list[dict],
+    due_date: str | None,
+    email: dict | None,
+) -> Outcome:
+    return await _reserve_and_accept(order_id, accept_by, transitions, due_date, email)
+
+
+async def _reserve_and_accept(
+    order_id: str,
+    accept_by: str,
     transitions: list[dict],
     due_date: str | None,
     email: dict | None,

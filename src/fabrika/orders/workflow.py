@@ -12,8 +12,9 @@ A DBOS step costs a few milliseconds of CPU, so steps are few: a step may make m
 one call when each call is idempotent (keyed by the order), and cancellation is read from
 the CRM's answers instead of at separate checkpoints. An order MES prices at once is
 registered with its quote (and, from a B2B account within its limit, confirmed) in one
-step; the other records RESERVED, has MES reserve and accept in one transaction, and
-records ACCEPTED. A B2B order thus takes two steps from submission to ACCEPTED.
+step; another records RESERVED, has MES reserve and accept in one transaction, and records
+ACCEPTED. A B2B order confirmed at once does both in its first step: one step from
+submission to ACCEPTED.
 """
 
 import datetime as dt
@@ -81,25 +82,42 @@ class OrderSaga:
 
     async def run(self) -> None:
         registered = self.email(OrderStatus.REGISTERED)
+        if self.order.channel == "b2b":
+            # A B2B order may be reserved and accepted within its first step.
+            self.compensations.append(self.release_capacity)
         opened = await self.registry_step(
             steps.open_order(self.deadline, self.submission, registered)
         )
+        if opened["accepted"]:
+            await self.finish_acceptance(opened)
+            return
         quote = await self.quote(opened["quote"])
         self.price = price_of(quote)
         unrecorded = await self.await_confirmation(quote, opened)
 
         # Registered before the step: should MES hold the time and the step still fail,
         # the time must be given back, and releasing nothing is harmless.
-        self.compensations.append(self.release_capacity)
+        if self.release_capacity not in self.compensations:
+            self.compensations.append(self.release_capacity)
         due = self.order.due_date.isoformat() if self.order.due_date else None
         accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
         outcome = await self.registry_step(
             steps.accept_into_production(self.deadline, self.id, unrecorded, due, accepted)
         )
-        # MES has the order now: from here on nothing compensates it, and the CRM must
-        # learn it however long it is away.
-        if not outcome["recorded"]:
-            await self.persist(lambda: steps.record_accepted(self.id, accepted))
+        await self.finish_acceptance(outcome, accepted)
+
+    async def finish_acceptance(
+        self, outcome: dict[str, Any], email: dict[str, Any] | None = None
+    ) -> None:
+        """MES has the order now: from here on nothing compensates it, and the CRM must
+        learn it however long it is away."""
+        if outcome["recorded"]:
+            return
+        if email is None:  # accepted in the first step: the quote came with it
+            quote = outcome["quote"]["quote"]
+            self.price = price_of(quote)
+            email = self.email(OrderStatus.ACCEPTED, quote=quote)
+        await self.persist(lambda: steps.record_accepted(self.id, email))
 
     async def quote(self, job: dict[str, Any] | None) -> dict[str, Any]:
         """MES's quote: mostly given when the order was opened, else a job followed until
