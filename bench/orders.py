@@ -191,6 +191,16 @@ def _print_cpu(cpu: dict[str, float], orders: int) -> None:
     print(f"    CPU ms per order, the platform in all: {1000 * platform_cpu / orders:.0f}")
 
 
+def machine_speed_ms() -> float:
+    """CPU time of a fixed pure-Python loop: this virtual machine's speed varies with its
+    host's load, and the figures above move with it; printed so runs can be compared."""
+    started = time.process_time()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    return 1000 * (time.process_time() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=600)
@@ -199,9 +209,11 @@ def main() -> None:
     parser.add_argument("--steady-s", type=float, default=30.0)
     args = parser.parse_args()
     print(f"\nB2B orders end to end through the gateway ({args.clients} clients in the burst)")
+    print(f"  machine speed before: {machine_speed_ms():.0f} ms for a fixed loop (less is faster)")
     one = run(1, args.orders, args.clients, args.load, args.steady_s)
     two = run(2, args.orders, args.clients, args.load, args.steady_s)
     print(f"  two workers / one: × {two / one:.2f} orders/s in the burst")
+    print(f"  machine speed after: {machine_speed_ms():.0f} ms for the same loop")
 
 
 if __name__ == "__main__":

@@ -19,9 +19,15 @@ from fabrika.platform.topology import HTTP_SERVICES, MAX_INSTANCES
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port_range(1)
+
+
+def _ephemeral_ports_start() -> int:
+    """Where the kernel starts picking ports for outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _is_free(port: int) -> bool:
@@ -34,9 +40,11 @@ def _is_free(port: int) -> bool:
 
 
 def free_port_range(count: int, attempts: int = 200) -> int:
-    """The first of `count` consecutive free ports."""
+    """The first of `count` consecutive free ports, below the kernel's ephemeral range: a
+    port free now but in that range may be taken by any outgoing connection before our
+    server binds it (a platform failed to start so, "address already in use")."""
     for _ in range(attempts):
-        base = random.randint(20_000, 40_000)
+        base = random.randint(10_000, _ephemeral_ports_start() - count - 1)
         if all(_is_free(base + i) for i in range(count)):
             return base
     raise RuntimeError(f"no {count} consecutive free ports found")
