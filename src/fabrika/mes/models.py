@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +66,15 @@ class Reservation(Base):
     """Machine time held for an order: held → consumed (accepted) or released."""
 
     __tablename__ = "reservations"
+    # When a machine is next free: its live bookings by end, read backwards (production.py).
+    __table_args__ = (
+        Index(
+            "ix_mes_reservations_machine_live_end",
+            "machine_id",
+            "ends_at",
+            postgresql_where=text("status <> 'released'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     order_id: Mapped[uuid.UUID] = mapped_column(index=True)

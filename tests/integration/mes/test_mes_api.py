@@ -14,9 +14,12 @@ import httpx
 import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
+from fabrika.core.db import create_engine
 from fabrika.mes.app import build
 from fabrika.mes.geometry import Mesh, box_mesh, to_ascii_stl, to_binary_stl
+from fabrika.mes.production import booked_until_statement
 from tests.ports import free_port
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -404,3 +407,18 @@ async def test_a_job_with_several_models_counts_each_in_its_progress(mes) -> Non
 
     assert job["status"] == "done" and len(job["quote"]["lines"]) == 3
     assert job["progress"] == {"done": 3, "total": 3}
+
+
+async def test_when_a_machine_is_next_free_is_read_from_the_end_of_its_index(settings) -> None:
+    """Not a scan of every booking the machine ever had: the live bookings' index, read
+    backwards, one entry per machine (seq scans off: this run's table is small)."""
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SET enable_seqscan = off"))
+            statement = booked_until_statement(["fdm-mk4-1", "sla-form-1"])
+            compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(row[0] for row in await conn.execute(text(f"EXPLAIN {compiled}")))
+    finally:
+        await engine.dispose()
+    assert plan.count("Backward using ix_mes_reservations_machine_live_end") == 2, plan

@@ -7,7 +7,7 @@ def test_ports_are_chosen_below_the_kernels_ephemeral_range() -> None:
     start = _ephemeral_ports_start()
     for _ in range(50):
         base = free_port_range(12)
-        assert 10_000 <= base and base + 12 <= start
+        assert base >= 10_000 and base + 12 <= start
     assert free_port() < start
 
 
