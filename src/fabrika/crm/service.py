@@ -187,7 +187,8 @@ async def request_cancellation(
 ) -> OrderState:
     """Note that the customer or an operator wants the order cancelled; the saga reads the
     note at its next step and compensates. Refused once the order is past the point where
-    cancelling is possible: ended, or being accepted into production (RESERVED)."""
+    cancelling is possible: ended, or confirmed (by the customer, or by itself within a
+    B2B account's limit) and so being accepted into production."""
     state = await _locked_state(session, order_id)
     if state.cancel_requested_by is not None:
         return state
@@ -196,9 +197,10 @@ async def request_cancellation(
             f"The order is {state.status.value} already and can no longer be cancelled.",
             current_status=state.status.value,
         )
-    if state.status == OrderStatus.RESERVED:
+    if state.status in (OrderStatus.CONFIRMED, OrderStatus.RESERVED):
         raise Conflict(
-            "The order is being accepted into production and can no longer be cancelled.",
+            "The order is confirmed and being accepted into production; it can no longer "
+            "be cancelled.",
             current_status=state.status.value,
         )
     await session.execute(

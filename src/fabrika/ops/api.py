@@ -62,8 +62,7 @@ async def order(order_id: UUID, crm: CrmDep, dbos: DbosDep) -> dict[str, Any]:
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> dict[str, Any]:
-    """Cancel an order whose capacity is not reserved yet; the saga compensates and tells
-    the customer."""
+    """Cancel an order not confirmed yet; the saga compensates and tells the customer."""
     state = await request_cancellation(crm, sagas, order_id, by="operator")
     return {"id": str(order_id), "status": state.status, "cancellation": "requested"}
 

@@ -72,7 +72,7 @@ class OrderSagaClient:
 async def request_cancellation(
     crm: CrmClient, sagas: OrderSagaClient, order_id: UUID, *, by: str
 ) -> OrderState:
-    """Cancel an order for its customer or an operator, until capacity is reserved.
+    """Cancel an order for its customer or an operator, until it is confirmed.
 
     The CRM notes the request (or refuses it, 409, once the order is past cancelling); the
     saga reads the note at its next step, and the message wakes a saga that is waiting for

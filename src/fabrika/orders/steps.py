@@ -257,18 +257,18 @@ async def _reserve_and_accept(
     due_date: str | None,
     email: dict | None,
 ) -> Outcome:
-    """Record RESERVED in CRM (after any status still to record), the last point at which
-    a cancellation is honoured: the CRM's answer says whether one was asked for. Then MES
-    holds the machine time and accepts the order into production in one transaction, and
-    refuses a first acceptance after `accept_by`. Then ACCEPTED is recorded and the
-    customer told. Once MES has accepted, a failure to record is not retried here:
-    `recorded` is False and the saga records it durably (record_accepted), so nothing can
-    undo what production has."""
-    changes = [Transition.model_validate(t) for t in transitions]
-    changes.append(Transition(status=OrderStatus.RESERVED))
-    state = await services().crm.record_transitions(UUID(order_id), *changes)
-    if state.cancel_requested_by:
-        return {**_registry_answer(state), "recorded": False}
+    """Record any status still to record (a shop customer's CONFIRMED, the last point at
+    which a cancellation is honoured: the CRM's answer says whether one was asked for).
+    Then MES holds the machine time and accepts the order into production in one
+    transaction, and refuses a first acceptance after `accept_by`. Then RESERVED and
+    ACCEPTED are recorded and the customer told. Once MES has accepted, a failure to
+    record is not retried here: `recorded` is False and the saga records it durably
+    (record_accepted), so nothing can undo what production has."""
+    if transitions:
+        changes = [Transition.model_validate(t) for t in transitions]
+        state = await services().crm.record_transitions(UUID(order_id), *changes)
+        if state.cancel_requested_by:
+            return {**_registry_answer(state), "recorded": False}
     job = await services().mes.accept(UUID(order_id), accept_by, reserve=True, due_date=due_date)
     try:
         await _record_accepted(order_id, email)
@@ -279,8 +279,9 @@ async def _reserve_and_accept(
 
 
 async def _record_accepted(order_id: str, email: dict | None) -> OrderState:
+    reserved = Transition(status=OrderStatus.RESERVED)
     accepted = Transition(status=OrderStatus.ACCEPTED)
-    state = await services().crm.record_transitions(UUID(order_id), accepted)
+    state = await services().crm.record_transitions(UUID(order_id), reserved, accepted)
     await _email(order_id, email)
     return state
 

@@ -4,7 +4,7 @@ register in CRM (compensation: cancel there) → quote in MES → wait for the c
 confirmation → reserve capacity (compensation: release) → accept into production. Every
 status change is recorded in the CRM, and the customer is emailed where it matters
 (emails.py). The order's deadline bounds every wait and every step. The customer or an
-operator may cancel until the order is RESERVED: the request is noted in the CRM, whose
+operator may cancel until the order is CONFIRMED: the request is noted in the CRM, whose
 answer to the saga's next write says so, and wakes a saga that is waiting. Whatever
 happens, the saga ends ACCEPTED or CANCELLED with a reason.
 
@@ -12,9 +12,9 @@ A DBOS step costs a few milliseconds of CPU, so steps are few: a step may make m
 one call when each call is idempotent (keyed by the order), and cancellation is read from
 the CRM's answers instead of at separate checkpoints. An order MES prices at once is
 registered with its quote (and, from a B2B account within its limit, confirmed) in one
-step; another records RESERVED, has MES reserve and accept in one transaction, and records
-ACCEPTED. A B2B order confirmed at once does both in its first step: one step from
-submission to ACCEPTED.
+step; another has MES reserve and accept in one transaction and records RESERVED and
+ACCEPTED. A B2B order confirmed at once does both in its first step: one step, and two CRM
+writes, from submission to ACCEPTED.
 """
 
 import datetime as dt

@@ -62,7 +62,7 @@ async def confirm_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepte
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> Accepted:
-    """Cancel the order until production capacity is reserved for it; nothing is charged.
+    """Cancel the order until its price is confirmed; nothing is charged.
     The order shows CANCELLED once the steps already taken are undone."""
     state = await request_cancellation(crm, sagas, order_id, by="customer")
     url = f"/api/v1/orders/{order_id}"

@@ -134,14 +134,28 @@ async def test_a_cancellation_request_is_reported_by_the_next_transition(crm) ->
     assert answer.json()["cancel_requested_by"] == "operator"
 
 
-async def test_an_order_being_accepted_can_no_longer_be_cancelled(crm) -> None:
+@pytest.mark.parametrize("reached", ["CONFIRMED", "RESERVED"])
+async def test_a_confirmed_order_can_no_longer_be_cancelled(crm, reached: str) -> None:
     order_id = uuid.uuid4()
     await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
     path = [{"status": s} for s in ("QUOTED", "CONFIRMED", "RESERVED")]
+    path = path[: [p["status"] for p in path].index(reached) + 1]
     await crm.post(f"/crm/v1/orders/{order_id}/transitions", json=path)
     asked = await crm.post(f"/crm/v1/orders/{order_id}/cancellation", json={"by": "customer"})
     assert asked.status_code == 409
+    assert asked.json()["current_status"] == reached
     assert "production" in asked.json()["detail"]
+
+
+async def test_a_quoted_order_can_still_be_cancelled(crm) -> None:
+    order_id = uuid.uuid4()
+    await crm.put(f"/crm/v1/orders/{order_id}", json=registration())
+    await crm.post(
+        f"/crm/v1/orders/{order_id}/transitions",
+        json=[{"status": "QUOTED", "price": 3, "currency": "EUR"}],
+    )
+    asked = await crm.post(f"/crm/v1/orders/{order_id}/cancellation", json={"by": "customer"})
+    assert asked.status_code == 200 and asked.json()["cancel_requested_by"] == "customer"
 
 
 async def test_an_ended_order_cannot_be_cancelled_and_an_unknown_one_is_not_found(crm) -> None:
