@@ -22,7 +22,13 @@ def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) 
         assert response.status_code == 202, response.text
         status_url = platform.b2b + response.json()["status_url"]
         accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+        order_id = response.json()["id"]
+        saga = http.get(f"{platform.ops}/api/v1/ops/orders/{order_id}").json()["saga"]
     assert accepted["status"] == "ACCEPTED", accepted
+    statuses = [entry["status"] for entry in accepted["history"]]
+    assert statuses == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED", "RESERVED", "ACCEPTED"]
+    # Priced, confirmed, reserved and accepted in the saga's first and only step.
+    assert [step["name"] for step in saga["steps"]] == ["open_order"]
 
 
 def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> None:

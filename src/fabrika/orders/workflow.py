@@ -82,9 +82,8 @@ class OrderSaga:
 
     async def run(self) -> None:
         registered = self.email(OrderStatus.REGISTERED)
-        if self.order.channel == "b2b":
-            # A B2B order may be reserved and accepted within its first step.
-            self.compensations.append(self.release_capacity)
+        if self.order.channel == "b2b":  # may be reserved and accepted in its first step
+            self.release_on_failure()
         opened = await self.registry_step(
             steps.open_order(self.deadline, self.submission, registered)
         )
@@ -95,16 +94,20 @@ class OrderSaga:
         self.price = price_of(quote)
         unrecorded = await self.await_confirmation(quote, opened)
 
-        # Registered before the step: should MES hold the time and the step still fail,
-        # the time must be given back, and releasing nothing is harmless.
-        if self.release_capacity not in self.compensations:
-            self.compensations.append(self.release_capacity)
+        self.release_on_failure()
         due = self.order.due_date.isoformat() if self.order.due_date else None
         accepted = self.email(OrderStatus.ACCEPTED, quote=quote)
         outcome = await self.registry_step(
             steps.accept_into_production(self.deadline, self.id, unrecorded, due, accepted)
         )
         await self.finish_acceptance(outcome, accepted)
+
+    def release_on_failure(self) -> None:
+        """Called before a step in which MES may hold machine time: should the step fail
+        after that, the time must be given back. Releasing nothing is harmless; it is
+        registered once."""
+        if self.release_capacity not in self.compensations:
+            self.compensations.append(self.release_capacity)
 
     async def finish_acceptance(
         self, outcome: dict[str, Any], email: dict[str, Any] | None = None
