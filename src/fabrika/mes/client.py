@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from cachetools import TTLCache
+
 from fabrika.core.http import ServiceClient, call_json
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import register_queue
@@ -30,15 +32,30 @@ def _items(items: Sequence[Item]) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json") for item in items]
 
 
+# Kinds of part (process, material, finish) MES said it makes, kept a few seconds: the
+# catalog is static data that changes rarely, and customers order the same few kinds. A
+# kind the catalog stopped offering meanwhile is still refused, with its reason, by the
+# quote. Parts made from an uploaded model are always asked about (the model must exist).
+PASSED_KINDS: TTLCache[tuple[str, str, str], bool] = TTLCache(maxsize=4096, ttl=10)
+
+
+def _kind(item: Item) -> tuple[str, str, str]:
+    return (item.process, item.material, item.finish)
+
+
 class MesClient:
     def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
     async def check_items(self, items: Sequence[Item]) -> None:
         """Raise a 422 ServiceError naming every item the catalog cannot make."""
+        if all(item.model_id is None and _kind(item) in PASSED_KINDS for item in items):
+            return
         # A read sent as POST (for its body): safe to retry while an instance restarts.
         body = {"items": _items(items)}
         await call_json(self.http, "POST", "/mes/v1/items/check", json=body, attempts=3)
+        for item in items:
+            PASSED_KINDS[_kind(item)] = True
 
     async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> dict[str, Any]:
         """Start (or find) the quote job for an order: {"id", "status", …}."""
