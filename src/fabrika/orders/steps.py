@@ -170,8 +170,8 @@ async def open_order(accept_by: str, submission: dict, registered_email: dict | 
     transitions: list[dict] = []
     emails = [registered_email]
     opened: Outcome = {"quote": job, "quoted_at": quoted_at.isoformat(), "accepted": False}
-    if job is not None and job["status"] == "done":
-        quote = job["quote"]
+    quote = job["quote"] if job is not None and job["status"] == "done" else None
+    if quote is not None:
         transitions = quote_transitions(order, quote)
         if order.channel == "shop":
             deadline = confirm_by(order, quoted_at).isoformat()
@@ -194,8 +194,11 @@ async def open_order(accept_by: str, submission: dict, registered_email: dict | 
     for email in emails:
         await _email(str(order.order_id), email)
     opened.update(_registry_answer(state), quoted=bool(transitions))
-    if order.channel == "b2b" and state.status in ACCEPTING and not state.cancel_requested_by:
-        quote = opened["quote"]["quote"]
+    # With its quote in hand only: a retry may find the order confirmed but MES away, and
+    # the saga then goes on step by step.
+    if quote is not None and order.channel == "b2b" and state.status in ACCEPTING:
+        if state.cancel_requested_by:
+            return opened
         accepted = email_for(order, OrderStatus.ACCEPTED, price=price_of(quote), quote=quote)
         due = order.due_date.isoformat() if order.due_date else None
         outcome = await _reserve_and_accept(str(order.order_id), accept_by, [], due, accepted)
