@@ -1,10 +1,12 @@
 """The minimal B2B entry: API-key orders that confirm themselves under the account's limit."""
 
+import asyncio
 import uuid
 
 import httpx
 import pytest
 
+from fabrika.gateway.runtime import server_states, set_server_state
 from tests.e2e.conftest import DEMO_KEY, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +31,48 @@ def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) 
     assert statuses == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED", "RESERVED", "ACCEPTED"]
     # Priced, confirmed, reserved and accepted in the saga's first and only step.
     assert [step["name"] for step in saga["steps"]] == ["open_order"]
+
+
+def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platform) -> None:
+    """MES unreachable when the saga opens the order: the order is registered without a
+    price, the saga asks MES again with retries, and the order still ends ACCEPTED."""
+    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
+    order = {
+        "items": [
+            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [12, 12, 12]}
+        ]
+    }
+    runtime = platform.run_dir / "haproxy.sock"
+    mes_servers = [
+        state.server
+        for state in asyncio.run(server_states(runtime))
+        if state.backend == "internal_mes" and state.up
+    ]
+
+    def set_mes(state: str) -> None:
+        for server in mes_servers:
+            asyncio.run(set_server_state(runtime, "internal_mes", server, state))
+
+    with httpx.Client(timeout=30) as http:
+        # A first order of this kind: its items check is then remembered, so the second
+        # one is taken while MES is away.
+        first = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        wait_for_status(http, platform.b2b + first.json()["status_url"], {"ACCEPTED"}, headers=auth)
+        set_mes("maint")
+        try:
+            second = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+            assert second.status_code == 202, second.text
+            status_url = platform.b2b + second.json()["status_url"]
+            wait_for_status(http, status_url, {"REGISTERED"}, headers=auth)
+        finally:
+            set_mes("ready")
+        accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+        order_id = second.json()["id"]
+        saga = http.get(f"{platform.ops}/api/v1/ops/orders/{order_id}").json()["saga"]
+    assert accepted["status"] == "ACCEPTED", accepted
+    names = [step["name"] for step in saga["steps"]]
+    assert names[:2] == ["open_order", "quote_in_mes"], names
+    assert names[-1] == "accept_into_production", names
 
 
 def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> None:
