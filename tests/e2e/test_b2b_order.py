@@ -54,10 +54,10 @@ def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platfo
             asyncio.run(set_server_state(runtime, "internal_mes", server, state))
 
     with httpx.Client(timeout=30) as http:
-        # A first order of this kind: its items check is then remembered, so the second
-        # one is taken while MES is away.
+        # A first order of this kind has its items checked by MES; the check is then
+        # remembered for a few seconds, so the second order is taken while MES is away.
         first = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
-        wait_for_status(http, platform.b2b + first.json()["status_url"], {"ACCEPTED"}, headers=auth)
+        assert first.status_code == 202, first.text
         set_mes("maint")
         try:
             second = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
@@ -67,6 +67,11 @@ def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platfo
         finally:
             set_mes("ready")
         accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+        first_url = platform.b2b + first.json()["status_url"]
+        assert (
+            wait_for_status(http, first_url, {"ACCEPTED", "CANCELLED"}, headers=auth)["status"]
+            == "ACCEPTED"
+        )
         order_id = second.json()["id"]
         saga = http.get(f"{platform.ops}/api/v1/ops/orders/{order_id}").json()["saga"]
     assert accepted["status"] == "ACCEPTED", accepted
