@@ -68,10 +68,6 @@ class MesClient:
         params = {"wait_s": str(wait_s)} if wait_s else None
         return await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
 
-    async def reserve(self, order_id: UUID, due_date: str | None) -> dict[str, Any]:
-        body = {"order_id": str(order_id), "due_date": due_date}
-        return await call_json(self.http, "POST", "/mes/v1/reservations", json=body)
-
     async def release(self, order_id: UUID) -> None:
         await call_json(self.http, "DELETE", f"/mes/v1/reservations/{order_id}")
 

@@ -91,11 +91,6 @@ def past_deadline(deadline_at: str) -> bool:
     return dt.datetime.now(dt.UTC) >= forward_work_until(deadline_at)
 
 
-def past_deadline_at(forward_until: str) -> bool:
-    """Whether `forward_until` (as given to a step that checks the deadline itself) is past."""
-    return dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(forward_until)
-
-
 # Where a B2B order opened at once goes on to be accepted (a retry finds it further on).
 ACCEPTING = frozenset({OrderStatus.CONFIRMED, OrderStatus.RESERVED, OrderStatus.ACCEPTED})
 DEADLINE_PASSED: Outcome = {
@@ -163,7 +158,7 @@ async def open_order(accept_by: str, submission: dict, registered_email: dict | 
     deadline of its acceptance: a retry must finish an acceptance a first attempt made.
     """
     order = Submission.model_validate(submission)
-    if order.channel == "shop" and past_deadline_at(accept_by):
+    if order.channel == "shop" and dt.datetime.now(dt.UTC) >= dt.datetime.fromisoformat(accept_by):
         return DEADLINE_PASSED
     job = await _quote_at_once(order)
     quoted_at = dt.datetime.now(dt.UTC)
