@@ -17,7 +17,7 @@ from fabrika.core.errors import PROBLEM_JSON, install_problem_handlers
 from fabrika.core.http import ServiceClient
 from fabrika.core.logs import configure_logging
 from fabrika.core.settings import Settings, get_settings
-from fabrika.core.telemetry import configure_tracing, instrument_app
+from fabrika.core.telemetry import configure_tracing, instrument_app, server_telemetry
 
 log = structlog.get_logger()
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -99,7 +99,7 @@ def create_app(
                 await app.state.redis.aclose()
             log.info("service stopped")
 
-    app = FastAPI(title=f"Fabrika {service}", lifespan=lifespan)
+    app = FastAPI(title=f"Fabrika {service}", lifespan=lifespan, telemetry=server_telemetry())
     install_problem_handlers(app)
     app.include_router(_health_router(uses_db=uses_db, uses_redis=uses_redis))
     for router in routers:
