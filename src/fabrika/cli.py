@@ -58,9 +58,9 @@ def _seed(_: argparse.Namespace) -> None:
 
 
 def _mailsink(_: argparse.Namespace) -> None:
-    from fabrika.notify.mailsink import serve_mailsink
+    from fabrika.notify.mailsink import run_mailsink
 
-    asyncio.run(serve_mailsink(get_settings()))
+    run_mailsink(get_settings())
 
 
 def _kube_routes(args: argparse.Namespace) -> None:

@@ -24,6 +24,7 @@ async def mailsink(settings, database):
     yield
     server.close()
     await server.wait_closed()
+    await handler.close()
     await engine.dispose()
 
 
