@@ -43,7 +43,7 @@ async def mailbox(engine, to: str) -> list[MailboxMessage]:
 
 
 async def test_a_batch_sent_over_one_connection_is_filed_whole_and_readable(sink) -> None:
-    settings, handler, engine = sink
+    settings, _, engine = sink
     to = f"{uuid.uuid4().hex[:8]}@example.com"
     sent = [
         delivery(
