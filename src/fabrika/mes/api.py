@@ -128,7 +128,7 @@ async def request_quote(
 
     An order's quote that needs no model analysis (items given by their dimensions, or
     models analysed before) is priced at once: 200 with the finished job."""
-    _, catalog = await store.current()
+    version, catalog = await store.current()
     await service.check_items(session, catalog, body.items)
     job_id = jobs.job_id_for(body)
     prefix = "/mes/v1/quote-jobs" if request.url.path.startswith("/mes/") else "/api/v1/quotes"
@@ -138,7 +138,7 @@ async def request_quote(
         if supports is not None:
             response.status_code = status.HTTP_200_OK
             result = await quoting.price_request(
-                session, body, catalog=store, quotes=state.quotes, supports=supports
+                session, body, catalog=(version, catalog), quotes=state.quotes, supports=supports
             )
             if not result["ok"]:  # a refusal is not kept: there is nothing to follow
                 return jobs.finished_view(job_id, result)

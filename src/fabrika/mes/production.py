@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.errors import Conflict, NotFound, Unprocessable
@@ -13,6 +14,11 @@ from fabrika.mes.capacity import Demand, NoCapacity, Slot, plan_slots
 from fabrika.mes.models import ProductionJob, Reservation, StoredQuote
 
 HELD, CONSUMED, RELEASED = "held", "consumed", "released"
+# Acceptance writes and reads through the tables (SQLAlchemy Core): ORM-enabled statements
+# also track loaded objects, which a request that loads none pays for in CPU.
+JOBS = ProductionJob.__table__
+QUOTES = StoredQuote.__table__
+RESERVATIONS = Reservation.__table__
 
 
 def demands_of(quote_document: dict[str, Any]) -> list[Demand]:
@@ -77,25 +83,30 @@ async def reserve(
     """Hold machine time for a quoted order; reserving again returns the same slots."""
     existing = await _reservations(session, order_id)
     if existing:
-        _refuse_if_released(order_id, existing)
+        _refuse_if_released(order_id, [r.status for r in existing])
         return {"order_id": str(order_id), "slots": _slot_view(existing)}
-    slots = await _book(session, order_id, due_date, status=HELD)
+    quote = await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
+    slots = await _book(session, order_id, quote, due_date, status=HELD)
     return {"order_id": str(order_id), "slots": _slot_view(slots)}
 
 
-def _refuse_if_released(order_id: uuid.UUID, reservations: Sequence[Reservation]) -> None:
-    if any(r.status == RELEASED for r in reservations):
+def _refuse_if_released(order_id: uuid.UUID, statuses: Sequence[str]) -> None:
+    if RELEASED in statuses:
         raise Conflict(f"The reservation for order {order_id} was released already.")
 
 
 async def _book(
-    session: AsyncSession, order_id: uuid.UUID, due_date: dt.date | None, *, status: str
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    quote: dict[str, Any] | None,
+    due_date: dt.date | None,
+    *,
+    status: str,
 ) -> list[Slot]:
     """Plan the quoted order's machine time after every live booking and book it."""
-    quote = await session.get(StoredQuote, order_id)
     if quote is None:
         raise NotFound(f"Order {order_id} has no quote to reserve capacity for.")
-    demands = demands_of(quote.document)
+    demands = demands_of(quote)
     machine_ids = [d.machine_id for d in demands]
     await _lock_machines(session, machine_ids)
     try:
@@ -109,25 +120,25 @@ async def _book(
         raise Unprocessable(
             str(exc), type="no-capacity", title="No capacity", code=exc.code
         ) from exc
-    session.add_all(
-        Reservation(
-            order_id=order_id,
-            machine_id=s.machine_id,
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            status=status,
-        )
+    booked = [
+        {
+            "order_id": order_id,
+            "machine_id": s.machine_id,
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "status": status,
+        }
         for s in slots
-    )
-    await session.flush()
+    ]
+    await session.execute(insert(RESERVATIONS), booked)
     return slots
 
 
 async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
     """Give back held machine time; releasing twice (or nothing) is fine."""
     result = await session.execute(
-        update(Reservation)
-        .where(Reservation.order_id == order_id, Reservation.status == HELD)
+        update(RESERVATIONS)
+        .where(RESERVATIONS.c.order_id == order_id, RESERVATIONS.c.status == HELD)
         .values(status=RELEASED)
     )
     return result.rowcount
@@ -146,29 +157,49 @@ async def accept(
     A first acceptance after `accept_by` is refused: deciding it here, in the transaction
     that would create the job, leaves no moment at which the caller could believe the
     order refused while production has it. With `reserving`, an order that holds no
-    machine time reserves it first (as `reserve` does) in the same transaction."""
-    job = await session.get(ProductionJob, order_id)
-    if job is None:
-        if accept_by is not None and dt.datetime.now(dt.UTC) >= accept_by:
-            raise Conflict(
-                "The order could not be processed in the time allowed for it.",
-                code="deadline_exceeded",
-            )
-        existing = await _reservations(session, order_id)
-        held = [r for r in existing if r.status == HELD]
-        if held:
-            for reservation in held:
-                reservation.status = CONSUMED
-        elif reserving:
-            _refuse_if_released(order_id, existing)
-            # Booked as the job's straight away: held and consumed in one transaction.
-            await _book(session, order_id, due_date, status=CONSUMED)
-        else:
-            raise Conflict(
-                f"Order {order_id} holds no machine time; reserve capacity before accepting.",
-                code="no_reservation",
-            )
-        job = ProductionJob(order_id=order_id, status="queued")
-        session.add(job)
-        await session.flush()
-    return {"order_id": str(order_id), "status": job.status}
+    machine time reserves it first (as `reserve` does) in the same transaction.
+
+    The job is inserted first: a concurrent acceptance of the same order waits for this
+    transaction and then finds the job, instead of booking machine time a second time."""
+    created = await session.scalar(
+        insert(JOBS)
+        .values(order_id=order_id, status="queued")
+        .on_conflict_do_nothing(index_elements=[JOBS.c.order_id])
+        .returning(JOBS.c.status)
+    )
+    if created is None:  # accepted before: the same job
+        existing = await session.scalar(select(JOBS.c.status).where(JOBS.c.order_id == order_id))
+        return {"order_id": str(order_id), "status": existing}
+    if accept_by is not None and dt.datetime.now(dt.UTC) >= accept_by:
+        raise Conflict(  # the request's transaction rolls back, the job with it
+            "The order could not be processed in the time allowed for it.",
+            code="deadline_exceeded",
+        )
+    quote, statuses = (await session.execute(_quote_and_bookings(order_id))).one()
+    statuses = statuses or []
+    if HELD in statuses:
+        await session.execute(
+            update(RESERVATIONS)
+            .where(RESERVATIONS.c.order_id == order_id, RESERVATIONS.c.status == HELD)
+            .values(status=CONSUMED)
+        )
+    elif reserving:
+        _refuse_if_released(order_id, statuses)
+        # Booked as the job's straight away: held and consumed in one transaction.
+        await _book(session, order_id, quote, due_date, status=CONSUMED)
+    else:
+        raise Conflict(
+            f"Order {order_id} holds no machine time; reserve capacity before accepting.",
+            code="no_reservation",
+        )
+    return {"order_id": str(order_id), "status": created}
+
+
+def _quote_and_bookings(order_id: uuid.UUID) -> Select:
+    """The order's stored quote and the statuses of its bookings, in one statement."""
+    return select(
+        select(QUOTES.c.document).where(QUOTES.c.order_id == order_id).scalar_subquery(),
+        select(func.array_agg(RESERVATIONS.c.status))
+        .where(RESERVATIONS.c.order_id == order_id)
+        .scalar_subquery(),
+    )

@@ -110,7 +110,7 @@ async def price_request(request: dict[str, Any], supports: dict[str, float]) -> 
         return await quoting.price_request(
             session,
             QuoteRequest.model_validate(request),
-            catalog=ctx.catalog,
+            catalog=await ctx.catalog.current(),
             quotes=ctx.quotes,
             supports=supports,
         )

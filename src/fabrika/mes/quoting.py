@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.core.cache import Cache
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
-from fabrika.mes.catalog_store import CatalogStore
 from fabrika.mes.geometry import Measurements
 from fabrika.mes.models import Model, StoredQuote
 from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
@@ -23,6 +23,7 @@ from fabrika.mes.quotes import quote_document
 from fabrika.mes.schemas import QuoteRequest
 from fabrika.orders.schemas import Item
 
+QUOTES = StoredQuote.__table__  # read and written through the table: no objects to track
 QUOTE_TTL_S = 3600
 ANALYSIS_TTL_S = 7 * 24 * 3600
 
@@ -112,41 +113,40 @@ async def with_lead_time(session: AsyncSession, document: dict[str, Any]) -> dic
 
 
 async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, Any] | None:
-    stored = await session.get(StoredQuote, order_id)
-    return stored.document if stored else None
+    return await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
 
 
 async def store_quote(
     session: AsyncSession, *, order_id: uuid.UUID, version: int, document: dict[str, Any]
 ) -> dict[str, Any]:
     """Keep the order's quote (reservation reads it); the first one stored wins."""
-    inserted = await session.execute(
-        insert(StoredQuote)
+    stored = await session.scalar(
+        insert(QUOTES)
         .values(order_id=order_id, catalog_version=version, document=document)
-        .on_conflict_do_nothing(index_elements=[StoredQuote.order_id])
-        .returning(StoredQuote.document)
+        .on_conflict_do_nothing(index_elements=[QUOTES.c.order_id])
+        .returning(QUOTES.c.document)
     )
-    if (stored := inserted.scalar_one_or_none()) is not None:
+    if stored is not None:
         return stored
-    first = await session.get(StoredQuote, order_id, populate_existing=True)
+    first = await stored_quote(session, order_id)
     assert first is not None
-    return first.document
+    return first
 
 
 async def price_request(
     session: AsyncSession,
     request: QuoteRequest,
     *,
-    catalog: CatalogStore,
+    catalog: tuple[int, Catalog],
     quotes: Cache,
     supports: Mapping[str, float],
 ) -> dict[str, Any]:
     """{"ok": True, "quote": …} or {"ok": False, "code", "detail"}: the items priced with the
-    current catalog (from the cache when the same request was priced before); an order's
-    quote is kept for its reservation, and asking again returns the one kept."""
-    if request.order_id and (stored := await stored_quote(session, request.order_id)):
-        return {"ok": True, "quote": stored}
-    version, current = await catalog.current()
+    catalog given as (version, catalog), from the cache when the same request was priced
+    before; an order's quote is kept for its reservation, and asking again returns the one
+    kept (a repeat is priced again, mostly from the cache, and then finds it: that costs
+    a first request, the usual one, no lookup)."""
+    version, current = catalog
     try:
         models = await models_of(session, request.items)
         key = cache_key(request.items, models, version)
@@ -159,6 +159,9 @@ async def price_request(
 
         document = json.loads(await quotes.get_or_load(key, price, ttl_s=QUOTE_TTL_S))
     except QuoteRefused as refused:
+        # Refused now (the catalog changed since?): a quote kept for the order still holds.
+        if request.order_id and (kept := await stored_quote(session, request.order_id)):
+            return {"ok": True, "quote": kept}
         return {"ok": False, "code": refused.code, "detail": str(refused)}
     document = await with_lead_time(session, document)
     if request.order_id:

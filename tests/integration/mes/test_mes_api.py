@@ -240,6 +240,18 @@ async def test_accepting_with_reserve_holds_the_time_and_accepts_in_one_call(mes
     assert (await mes.delete(f"/mes/v1/reservations/{order_id}")).json()["released"] == 0
 
 
+async def test_one_order_accepted_concurrently_gets_one_job_and_one_booking(mes) -> None:
+    order_id = str(uuid.uuid4())
+    await quoted(mes, {"order_id": order_id, "items": [item(), item(material="petg")]})
+    body = {"order_id": order_id, "reserve": True}
+    answers = await asyncio.gather(*(mes.post("/mes/v1/jobs", json=body) for _ in range(4)))
+    assert {a.status_code for a in answers} == {200}
+    assert {a.json()["status"] for a in answers} == {"queued"}
+    # The first acceptance booked the order's lines; the others found its job.
+    booked = (await mes.post("/mes/v1/reservations", json={"order_id": order_id})).json()
+    assert len(booked["slots"]) == 2
+
+
 async def test_accepting_with_reserve_and_no_capacity_creates_no_job(mes) -> None:
     order_id = str(uuid.uuid4())
     await quoted(
