@@ -11,6 +11,7 @@ its ACCEPTED event, so polling adds no load. Two phases per platform:
   seconds. Prints the rate kept and p50/p95 submission→ACCEPTED at that rate.
 
     .venv/bin/python bench/orders.py [--orders 600] [--clients 16] [--load 0.8]
+        [--workers 1,2] [--scale mes=1,crm=1]
 """
 
 import argparse
@@ -137,11 +138,14 @@ def _percentiles(rows: list[tuple]) -> tuple[float, float]:
     return statistics.median(latencies), latencies[int(0.95 * (len(latencies) - 1))]
 
 
-def run(saga_workers: int, orders: int, clients: int, load: float, steady_s: float) -> float:
+def run(
+    saga_workers: int, orders: int, clients: int, load: float, steady_s: float, scale: str
+) -> float:
     """Both phases on one platform; the burst's orders/s."""
     overrides = {"FABRIKA_DEMO_B2B_KEY": KEY, "FABRIKA_LOG_LEVEL": "WARNING"}
     label = f"{saga_workers} saga worker{'s' if saga_workers > 1 else ' '}"
-    with running_platform(overrides, scale=f"saga={saga_workers}") as platform:
+    scale = ",".join(filter(None, [f"saga={saga_workers}", scale]))
+    with running_platform(overrides, scale=scale) as platform:
         database = platform.env["FABRIKA_DATABASE_URL"]
         since = dt.datetime.now(dt.UTC)
         asyncio.run(submit_all(platform.b2b, 20, 4))  # warm-up, not counted
@@ -207,12 +211,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load", type=float, default=0.8, help="steady rate / burst rate")
     parser.add_argument("--steady-s", type=float, default=30.0)
+    parser.add_argument("--scale", default="", help="other instances, e.g. mes=1,crm=1")
+    parser.add_argument("--workers", default="1,2", help="saga workers to compare")
     args = parser.parse_args()
     print(f"\nB2B orders end to end through the gateway ({args.clients} clients in the burst)")
     print(f"  machine speed before: {machine_speed_ms():.0f} ms for a fixed loop (less is faster)")
-    one = run(1, args.orders, args.clients, args.load, args.steady_s)
-    two = run(2, args.orders, args.clients, args.load, args.steady_s)
-    print(f"  two workers / one: × {two / one:.2f} orders/s in the burst")
+    rates = {
+        workers: run(workers, args.orders, args.clients, args.load, args.steady_s, args.scale)
+        for workers in map(int, args.workers.split(","))
+    }
+    if {1, 2} <= rates.keys():
+        print(f"  two workers / one: × {rates[2] / rates[1]:.2f} orders/s in the burst")
     print(f"  machine speed after: {machine_speed_ms():.0f} ms for the same loop")
 
 
