@@ -6,6 +6,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("catalog_cache.py", "quotes.py", "dbos_steps.py", "requests.py", "orders.py", "ramp.py"):
+for script in (
+    "catalog_cache.py",
+    "quotes.py",
+    "dbos_steps.py",
+    "requests.py",
+    "orders.py",
+    "ramp.py",
+):
     print(f"\n=== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
