@@ -72,7 +72,6 @@ def service_child(settings: Settings, instance: Instance) -> Child:
     args = ["serve", instance.service, "--port", str(instance.port)]
     # Workers are DBOS executors: a stable id per instance lets a restart recover its work.
     env = {"FABRIKA_EXECUTOR_ID": instance.name} if instance.service in WORKERS else {}
-    env["EXP_NAME"] = instance.name  # EXPERIMENT
     return Child(
         instance.name,
         python_command(*args),
