@@ -1,9 +1,11 @@
 """The minimal B2B entry: API-key orders that confirm themselves under the account's limit."""
 
 import asyncio
+import time
 import uuid
 
 import httpx
+import psycopg
 import pytest
 
 from fabrika.gateway.runtime import server_states, set_server_state
@@ -78,6 +80,59 @@ def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platfo
     names = [step["name"] for step in saga["steps"]]
     assert names[:2] == ["open_order", "quote_in_mes"], names
     assert names[-1] == "accept_into_production", names
+
+
+def test_an_acceptance_the_crm_cannot_record_at_once_is_recorded_when_it_is_back(
+    platform,
+) -> None:
+    """CRM unreachable just after MES accepted: nothing undoes what production has; the
+    saga records RESERVED and ACCEPTED in a step of its own once the CRM answers again."""
+    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
+    order = {
+        "items": [
+            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [14, 14, 14]}
+        ]
+    }
+    runtime = platform.run_dir / "haproxy.sock"
+    crm_servers = [
+        state.server
+        for state in asyncio.run(server_states(runtime))
+        if state.backend == "internal_crm" and state.up
+    ]
+
+    def set_crm(state: str) -> None:
+        for server in crm_servers:
+            asyncio.run(set_server_state(runtime, "internal_crm", server, state))
+
+    with httpx.Client(timeout=30) as http:
+        catalog = http.get(f"{platform.shop}/api/v1/catalog").json()
+        machines = [
+            machine["id"]
+            for process in catalog["processes"]
+            if process["id"] == "fdm"
+            for machine in process["machines"]
+        ]
+        # MES books a machine under its advisory lock: holding the FDM machines' locks
+        # stops the acceptance between the order's registration and its recording.
+        with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
+            for machine in machines:
+                db.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"mes:{machine}",))
+            response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+            assert response.status_code == 202, response.text
+            status_url = platform.b2b + response.json()["status_url"]
+            wait_for_status(http, status_url, {"CONFIRMED"}, headers=auth)
+            set_crm("maint")
+            db.execute("SELECT pg_advisory_unlock_all()")
+        try:
+            time.sleep(1.5)  # MES accepts; recording it finds no CRM and is retried
+        finally:
+            set_crm("ready")
+        accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
+        saga = http.get(f"{platform.ops}/api/v1/ops/orders/{response.json()['id']}").json()
+    assert accepted["status"] == "ACCEPTED", accepted
+    statuses = [entry["status"] for entry in accepted["history"]]
+    assert statuses == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED", "RESERVED", "ACCEPTED"]
+    assert [step["name"] for step in saga["saga"]["steps"]] == ["open_order", "record_accepted"]
 
 
 def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> None:
