@@ -1,12 +1,14 @@
 """The whole platform, started the way `make up` starts it, on free ports."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
+from fabrika.gateway.runtime import server_states, set_server_state
 from fabrika.platform.launcher import RunningPlatform, running_platform
 
 CONFIRM_TIMEOUT_S = 12
@@ -55,3 +57,20 @@ def wait_for_mail(client: httpx.Client, ops: str, to: str, count: int, timeout_s
             return messages
         time.sleep(0.3)
     raise AssertionError(f"expected {count} messages to {to}, got {messages}")
+
+
+def backend_switch(platform: RunningPlatform, backend: str) -> Callable[[str], None]:
+    """Sets every server of a gateway backend that is up now to a state: `maint` takes the
+    service away from its callers, `ready` brings it back."""
+    runtime = platform.run_dir / "haproxy.sock"
+    servers = [
+        state.server
+        for state in asyncio.run(server_states(runtime))
+        if state.backend == backend and state.up
+    ]
+
+    def switch(state: str) -> None:
+        for server in servers:
+            asyncio.run(set_server_state(runtime, backend, server, state))
+
+    return switch

@@ -1,6 +1,5 @@
 """The minimal B2B entry: API-key orders that confirm themselves under the account's limit."""
 
-import asyncio
 import time
 import uuid
 
@@ -8,19 +7,20 @@ import httpx
 import psycopg
 import pytest
 
-from fabrika.gateway.runtime import server_states, set_server_state
-from tests.e2e.conftest import DEMO_KEY, wait_for_status
+from tests.e2e.conftest import DEMO_KEY, backend_switch, wait_for_status
 
 pytestmark = pytest.mark.e2e
+AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
+
+
+def one_part_order(material: str, size_mm: float, *, quantity: int = 1) -> dict:
+    """An FDM order for one kind of cube: priced at once, within the demo account's limit."""
+    item = {"material": material, "process": "fdm", "quantity": quantity}
+    return {"items": [{**item, "dimensions_mm": [size_mm] * 3}]}
 
 
 def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) -> None:
-    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
-    order = {
-        "items": [
-            {"material": "petg", "process": "fdm", "quantity": 2, "dimensions_mm": [30, 30, 30]}
-        ]
-    }
+    auth, order = AUTH, one_part_order("petg", 30, quantity=2)
     with httpx.Client(timeout=30) as http:
         response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
         assert response.status_code == 202, response.text
@@ -38,22 +38,8 @@ def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) 
 def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platform) -> None:
     """MES unreachable when the saga opens the order: the order is registered without a
     price, the saga asks MES again with retries, and the order still ends ACCEPTED."""
-    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
-    order = {
-        "items": [
-            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [12, 12, 12]}
-        ]
-    }
-    runtime = platform.run_dir / "haproxy.sock"
-    mes_servers = [
-        state.server
-        for state in asyncio.run(server_states(runtime))
-        if state.backend == "internal_mes" and state.up
-    ]
-
-    def set_mes(state: str) -> None:
-        for server in mes_servers:
-            asyncio.run(set_server_state(runtime, "internal_mes", server, state))
+    auth, order = AUTH, one_part_order("pla", 12)
+    set_mes = backend_switch(platform, "internal_mes")
 
     with httpx.Client(timeout=30) as http:
         # A first order of this kind has its items checked by MES; the check is then
@@ -87,22 +73,8 @@ def test_an_acceptance_the_crm_cannot_record_at_once_is_recorded_when_it_is_back
 ) -> None:
     """CRM unreachable just after MES accepted: nothing undoes what production has; the
     saga records RESERVED and ACCEPTED in a step of its own once the CRM answers again."""
-    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
-    order = {
-        "items": [
-            {"material": "pla", "process": "fdm", "quantity": 1, "dimensions_mm": [14, 14, 14]}
-        ]
-    }
-    runtime = platform.run_dir / "haproxy.sock"
-    crm_servers = [
-        state.server
-        for state in asyncio.run(server_states(runtime))
-        if state.backend == "internal_crm" and state.up
-    ]
-
-    def set_crm(state: str) -> None:
-        for server in crm_servers:
-            asyncio.run(set_server_state(runtime, "internal_crm", server, state))
+    auth, order = AUTH, one_part_order("pla", 14)
+    set_crm = backend_switch(platform, "internal_crm")
 
     with httpx.Client(timeout=30) as http:
         catalog = http.get(f"{platform.shop}/api/v1/catalog").json()
