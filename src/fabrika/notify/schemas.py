@@ -3,12 +3,14 @@
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
+
+from fabrika.core.addresses import EmailAddress
 
 
 class EmailRequest(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="Idempotency key, e.g. order:event")
-    to: EmailStr
+    to: EmailAddress
     language: Literal["ru", "en"] = "en"
     event: str = Field(min_length=1, max_length=64)
     params: dict[str, Any] = {}

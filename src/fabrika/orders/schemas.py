@@ -5,7 +5,9 @@ from enum import StrEnum
 from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fabrika.core.addresses import EmailAddress
 
 
 class OrderStatus(StrEnum):
@@ -24,7 +26,7 @@ TERMINAL = frozenset({OrderStatus.ACCEPTED, OrderStatus.CANCELLED})
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
+    email: EmailAddress
     name: str = Field(min_length=1, max_length=200)
     language: Literal["ru", "en"] = "en"
 
