@@ -212,7 +212,9 @@ async def test_reserve_release_and_accept_are_idempotent(mes) -> None:
     assert released.json()["released"] == 0
 
 
-async def test_a_first_acceptance_past_its_time_is_refused_but_a_repeat_is_not(mes) -> None:
+async def test_a_first_acceptance_past_its_time_is_refused_but_a_repeat_is_not(
+    mes, settings
+) -> None:
     late, early = str(uuid.uuid4()), str(uuid.uuid4())
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).isoformat()
@@ -221,10 +223,12 @@ async def test_a_first_acceptance_past_its_time_is_refused_but_a_repeat_is_not(m
         await mes.post("/mes/v1/reservations", json={"order_id": order_id})
     refused = await mes.post("/mes/v1/jobs", json={"order_id": late, "accept_by": past})
     assert refused.status_code == 409 and refused.json()["code"] == "deadline_exceeded"
+    assert await job_rows(settings, late) == 0  # the refusal left no job behind
     accepted = await mes.post("/mes/v1/jobs", json={"order_id": early, "accept_by": future})
     assert accepted.status_code == 200
     repeat = await mes.post("/mes/v1/jobs", json={"order_id": early, "accept_by": past})
     assert repeat.status_code == 200 and repeat.json() == accepted.json()
+    assert await job_rows(settings, early) == 1
 
 
 async def test_accepting_with_reserve_holds_the_time_and_accepts_in_one_call(mes) -> None:
@@ -238,6 +242,16 @@ async def test_accepting_with_reserve_holds_the_time_and_accepts_in_one_call(mes
     booked = await mes.post("/mes/v1/reservations", json={"order_id": order_id})
     assert booked.status_code == 200 and booked.json()["slots"]
     assert (await mes.delete(f"/mes/v1/reservations/{order_id}")).json()["released"] == 0
+
+
+async def job_rows(settings, order_id: str) -> int:
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            query = text("SELECT count(*) FROM mes.production_jobs WHERE order_id = :id")
+            return (await conn.execute(query, {"id": order_id})).scalar_one()
+    finally:
+        await engine.dispose()
 
 
 async def test_one_order_accepted_concurrently_gets_one_job_and_one_booking(mes) -> None:
