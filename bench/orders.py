@@ -93,13 +93,18 @@ def _process_cpu(pid: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def instance_pids(run_dir: Path) -> dict[str, str]:
+    """{instance name: pid} of the platform's processes, from the files `fabrika up` writes."""
+    return {
+        pid_file.stem: pid_file.read_text().strip() for pid_file in (run_dir / "pids").glob("*.pid")
+    }
+
+
 def cpu_seconds(run_dir: Path) -> dict[str, float]:
     """CPU seconds of each platform process, and of all Postgres and HAProxy processes
     (the machine's Postgres serves only this benchmark while it runs)."""
     spent = {}
-    pids = {
-        pid_file.stem: pid_file.read_text().strip() for pid_file in (run_dir / "pids").glob("*.pid")
-    }
+    pids = instance_pids(run_dir)
     for name, pid in pids.items():
         if (cpu := _process_cpu(pid)) is not None:
             spent[name] = cpu

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from orders import BODY, KEY, _process_cpu, machine_speed_ms
+from orders import BODY, KEY, _process_cpu, instance_pids, machine_speed_ms
 
 from fabrika.core.http import ServiceClient
 from fabrika.crm.client import CrmClient
@@ -41,10 +41,6 @@ def instance_ports(platform: RunningPlatform) -> dict[str, int]:
     return {
         name: int(port) for name, port in re.findall(r"server (\S+) 127\.0\.0\.1:(\d+)\n", config)
     }
-
-
-def instance_pids(platform: RunningPlatform) -> dict[str, str]:
-    return {f.stem: f.read_text().strip() for f in (platform.run_dir / "pids").glob("*.pid")}
 
 
 async def cpu_per_call(pid: str, call: Call, requests: int) -> tuple[float, float]:
@@ -81,7 +77,7 @@ def email() -> EmailRequest:
 
 
 async def measure(platform: RunningPlatform, requests: int) -> None:
-    ports, pids = instance_ports(platform), instance_pids(platform)
+    ports, pids = instance_ports(platform), instance_pids(platform.run_dir)
     http = {
         name: ServiceClient(f"http://127.0.0.1:{ports[name]}", timeout_s=10)
         for name in ("mes-0", "crm-0", "notify-0")

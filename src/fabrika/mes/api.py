@@ -166,7 +166,7 @@ async def quote_job(
     except NotFound:
         # An order's quote priced at once has no job, only the quote kept for the order.
         order_id = jobs.order_of(job_id)
-        kept = await quoting.stored_quote(session, order_id) if order_id else None
+        kept = await production.stored_quote(session, order_id) if order_id else None
         if kept is None:
             raise
         return jobs.finished_view(job_id, {"ok": True, "quote": kept})

@@ -25,6 +25,11 @@ def demands_of(quote_document: dict[str, Any]) -> list[Demand]:
     return [Demand(line["machine_id"], line["hours"]) for line in quote_document["lines"]]
 
 
+async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, Any] | None:
+    """The quote kept for the order (the first one MES gave it), if any."""
+    return await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
+
+
 async def booked_until(session: AsyncSession, machine_ids: Sequence[str]) -> dict[str, dt.datetime]:
     """When each machine's last live booking ends (machines never booked are left out).
 
@@ -85,8 +90,9 @@ async def reserve(
     if existing:
         _refuse_if_released(order_id, [r.status for r in existing])
         return {"order_id": str(order_id), "slots": _slot_view(existing)}
-    quote = await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
-    slots = await _book(session, order_id, quote, due_date, status=HELD)
+    slots = await _book(
+        session, order_id, await stored_quote(session, order_id), due_date, status=HELD
+    )
     return {"order_id": str(order_id), "slots": _slot_view(slots)}
 
 

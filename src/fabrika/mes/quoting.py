@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,14 +15,13 @@ from fabrika.core.cache import Cache
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
 from fabrika.mes.geometry import Measurements
-from fabrika.mes.models import Model, StoredQuote
+from fabrika.mes.models import Model
 from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
-from fabrika.mes.production import booked_until, demands_of
+from fabrika.mes.production import QUOTES, booked_until, demands_of, stored_quote
 from fabrika.mes.quotes import quote_document
 from fabrika.mes.schemas import QuoteRequest
 from fabrika.orders.schemas import Item
 
-QUOTES = StoredQuote.__table__  # read and written through the table: no objects to track
 QUOTE_TTL_S = 3600
 ANALYSIS_TTL_S = 7 * 24 * 3600
 
@@ -110,10 +108,6 @@ async def with_lead_time(session: AsyncSession, document: dict[str, Any]) -> dic
     slots = plan_slots(demands, booked, now=dt.datetime.now(dt.UTC), due_date=None)
     ready = ready_date(max(s.ends_at for s in slots), handling_days=1)
     return {**document, "ready_by": ready.isoformat()}
-
-
-async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, Any] | None:
-    return await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
 
 
 async def store_quote(
