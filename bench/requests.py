@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from orders import BODY, KEY, _process_cpu, instance_pids, machine_speed_ms
 
+from fabrika.contracts.orders import Customer, Item
 from fabrika.core.http import ServiceClient
 from fabrika.crm.client import CrmClient
 from fabrika.crm.schemas import RegisterOrder, Transition
 from fabrika.mes.client import MesClient
 from fabrika.notify.client import NotifyClient
 from fabrika.notify.schemas import EmailRequest
-from fabrika.orders.schemas import Customer, Item
 from fabrika.platform.launcher import RunningPlatform, running_platform
 
 Call = Callable[[], Awaitable[object]]

@@ -1,8 +1,6 @@
 """The partner API on the B2B entry. Minimal for now: API-key auth, submit and read orders."""
 
 import datetime as dt
-import hashlib
-import uuid
 from typing import Annotated
 from uuid import UUID
 
@@ -11,14 +9,14 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from fabrika.contracts.orders import Accepted, Customer, Item, OrderStatus, OrderView
 from fabrika.core.errors import NotFound, Problem
 from fabrika.core.http import ServiceError, problem_from
-from fabrika.crm.client import CrmClient
+from fabrika.core.keys import hash_api_key
+from fabrika.crm.client import CrmDep
 from fabrika.crm.schemas import AccountView
-from fabrika.mes.client import MesClient
-from fabrika.orders.client import OrderSagaClient
-from fabrika.orders.schemas import Customer, Item, OrderView, Submission
-from fabrika.shop.schemas import Accepted
+from fabrika.mes.client import MesDep
+from fabrika.orders.client import SagasDep, submit_order
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 bearer = HTTPBearer(auto_error=False)
@@ -43,16 +41,17 @@ def _unauthorized(detail: str) -> Problem:
 
 async def authenticated_account(
     request: Request,
+    crm: CrmDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> AccountView:
     if credentials is None:
         raise _unauthorized("Send your API key as `Authorization: Bearer <key>`.")
-    key_hash = hashlib.sha256(credentials.credentials.encode()).hexdigest()
-    known: TTLCache = request.app.state.accounts
+    key_hash = hash_api_key(credentials.credentials)
+    known: TTLCache[str, AccountView] = request.app.state.accounts
     if key_hash in known:
         return known[key_hash]
     try:
-        account = await CrmClient(request.app.state.http).authenticate(credentials.credentials)
+        account = await crm.authenticate(credentials.credentials)
     except ServiceError as exc:
         if exc.status in (401, 422):
             raise _unauthorized("The API key is not valid.") from exc
@@ -65,46 +64,35 @@ AccountDep = Annotated[AccountView, Depends(authenticated_account)]
 
 
 @router.post("/orders", status_code=status.HTTP_202_ACCEPTED)
-async def submit_order(
-    body: PartnerOrderIn, account: AccountDep, request: Request, response: Response
+async def place_order(
+    body: PartnerOrderIn,
+    account: AccountDep,
+    request: Request,
+    response: Response,
+    mes: MesDep,
+    sagas: SagasDep,
 ) -> Accepted:
     """Place an order; it is confirmed automatically when the quote is within your limit."""
-    if body.due_date is not None and body.due_date <= dt.datetime.now(dt.UTC).date():
-        raise Problem(
-            f"The due date {body.due_date} is not in the future.",
-            status=422,
-            type="validation-error",
-            title="Invalid request",
-        )
-    try:
-        await MesClient(request.app.state.http).check_items(body.items)
-    except ServiceError as exc:
-        raise problem_from(exc) from exc
-    submitted_at = dt.datetime.now(dt.UTC)
-    deadline_s = request.app.state.settings.deadline_s("b2b")
-    submission = Submission(
-        order_id=uuid.uuid4(),
+    submission = await submit_order(
         channel="b2b",
         customer=Customer(email=account.email, name=account.name, language=account.language),
         items=body.items,
         due_date=body.due_date,
-        submitted_at=submitted_at,
-        deadline_at=submitted_at + dt.timedelta(seconds=deadline_s),
-        account_id=account.id,
-        price_limit=account.price_limit,
+        mes=mes,
+        sagas=sagas,
+        settings=request.app.state.settings,
+        account=account,
     )
-    sagas: OrderSagaClient = request.app.state.sagas
-    await sagas.start(submission)
     url = f"/v1/orders/{submission.order_id}"
     response.headers["Location"] = url
-    return Accepted(id=submission.order_id, status="NEW", status_url=url)
+    return Accepted(id=submission.order_id, status=OrderStatus.NEW, status_url=url)
 
 
 @router.get("/orders/{order_id}", response_model_exclude={"customer_email", "channel"})
-async def get_order(order_id: UUID, account: AccountDep, request: Request) -> OrderView:
+async def get_order(order_id: UUID, account: AccountDep, crm: CrmDep) -> OrderView:
     """One of your orders. Another account's order is reported as not found."""
     try:
-        order = await CrmClient(request.app.state.http).get_order(order_id)
+        order = await crm.get_order(order_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise NotFound(f"There is no order {order_id} for your account.") from exc

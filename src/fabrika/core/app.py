@@ -9,7 +9,7 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fabrika.core.cache import create_redis
 from fabrika.core.db import create_engine, create_sessions
@@ -37,7 +37,7 @@ class RequestIdMiddleware:
         request_id = headers.get(b"x-request-id", b"").decode("latin-1") or str(uuid.uuid4())
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
-        async def send_with_id(message: dict) -> None:
+        async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append(
                     (b"x-request-id", request_id.encode("latin-1"))

@@ -52,28 +52,30 @@ class Cache:
         name: str,
         pause_s: float = 2.0,
         enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis = redis
         self.enabled = enabled
         self.prefix = f"{prefix}:{name}:"
         self.name = name
         self.pause_s = pause_s
+        self.clock = clock
         self._paused_until = 0.0
         self._loads: dict[str, asyncio.Future[bytes]] = {}
 
     @property
     def available(self) -> bool:
-        return self.enabled and time.monotonic() >= self._paused_until
+        return self.enabled and self.clock() >= self._paused_until
 
     def _failed(self, action: str, exc: Exception) -> None:
-        if time.monotonic() >= self._paused_until:
+        if self.clock() >= self._paused_until:
             log.warning(
                 "cache unavailable, using the source",
                 cache=self.name,
                 action=action,
                 error=repr(exc),
             )
-        self._paused_until = time.monotonic() + self.pause_s
+        self._paused_until = self.clock() + self.pause_s
         CACHE_REQUESTS.labels(self.name, "error").inc()
 
     async def get(self, key: str) -> bytes | None:
@@ -86,10 +88,11 @@ class Cache:
         if not self.available:
             return None
         try:
-            return await self.redis.get(self.prefix + key)
+            value = await self.redis.get(self.prefix + key)
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
+        return value if isinstance(value, bytes) else None  # the client does not decode
 
     async def set(self, key: str, value: bytes, ttl_s: int) -> None:
         if not self.available:
@@ -156,7 +159,8 @@ class Cache:
 
 
 def get_redis(request: Request) -> aioredis.Redis:
-    return request.app.state.redis
+    redis: aioredis.Redis = request.app.state.redis
+    return redis
 
 
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]

@@ -1,10 +1,13 @@
 """Postgres access: one async engine per process, one transaction per request or job."""
 
+import datetime as dt
 from collections.abc import AsyncIterator
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import JSON, Enum, Table
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -13,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+# Each service declares its own base with its schema and this convention:
+#     class Base(DeclarativeBase):
+#         metadata = MetaData(schema="crm", naming_convention=NAMING_CONVENTION)
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -21,14 +27,33 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# JSON documents: JSONB in Postgres (the only database the services run on), plain JSON
+# elsewhere (Alembic's offline rendering).
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
-def schema_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in one service's own schema."""
 
-    class Base(DeclarativeBase):
-        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+def status_type(statuses: type[StrEnum], length: int = 16) -> Enum:
+    """A VARCHAR column read back as the StrEnum it holds (stored by value, no CHECK)."""
+    return Enum(
+        statuses,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
-    return Base
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A mapped class's table, for statements that go through the tables (Core)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def utc_now() -> dt.datetime:
+    """A column default: now, in UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 def create_engine(url: str, *, pool_size: int = 6) -> AsyncEngine:

@@ -2,7 +2,6 @@
 handlers turns every error, validation included, into RFC 9457 problem+json."""
 
 from http import HTTPStatus
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -31,7 +30,7 @@ class Problem(Exception):
         type: str | None = None,
         title: str | None = None,
         headers: dict[str, str] | None = None,
-        **extensions: Any,
+        **extensions: object,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -44,8 +43,8 @@ class Problem(Exception):
             self.title = title
         self.extensions = extensions
 
-    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
-        body = {"type": self.type, "title": self.title, "status": self.status}
+    def to_dict(self, instance: str | None = None) -> dict[str, object]:
+        body: dict[str, object] = {"type": self.type, "title": self.title, "status": self.status}
         body["detail"] = self.detail
         if instance:
             body["instance"] = instance
@@ -86,8 +85,9 @@ def problem_response(problem: Problem, request: Request) -> JSONResponse:
     )
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Each invalid part of a request: a JSON pointer to it and what is wrong."""
+    errors: list[dict[str, str]] = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         errors.append({"pointer": "/" + "/".join(location), "detail": error.get("msg", "")})

@@ -75,7 +75,7 @@ class ExecutorLiveness:
         self.executor_id = executor_id
         self.kind = kind
         self.version = version
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"liveness-{self.executor_id}")

@@ -3,12 +3,12 @@
 import asyncio
 import json as json_module
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 import structlog
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import JsonValue
 
 from fabrika.core.errors import Problem
 
@@ -22,7 +22,9 @@ class ServiceError(Exception):
     other side refused the request and will refuse it again).
     """
 
-    def __init__(self, message: str, *, status: int | None, problem: dict | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None, problem: dict[str, JsonValue] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.problem = problem or {}
@@ -47,8 +49,9 @@ class Answer:
     status: int
     body: bytes
 
-    def json(self) -> Any:
-        return json_module.loads(self.body) if self.body else None
+    def json(self) -> JsonValue:
+        parsed: JsonValue = json_module.loads(self.body) if self.body else None
+        return parsed
 
 
 class ServiceClient:
@@ -118,7 +121,7 @@ async def call_json(
     json: object | None = None,
     params: dict[str, str] | None = None,
     attempts: int = 1,
-) -> Any:
+) -> JsonValue:
     """One call to another service; any failure becomes a ServiceError.
 
     `attempts` > 1 retries transient failures with a short growing pause: only for calls
@@ -147,15 +150,17 @@ def problem_from(error: ServiceError) -> Problem:
             title="Service Unavailable",
             headers={"Retry-After": "2"},
         )
-    extensions = {
+    extensions: dict[str, object] = {
         k: v
         for k, v in problem.items()
         if k not in {"type", "title", "status", "detail", "instance"}
     }
-    return Problem(
+    kind, title = problem.get("type"), problem.get("title")
+    passed_on = Problem(
         error.detail,
         status=error.status,
-        type=problem.get("type"),
-        title=problem.get("title"),
-        **extensions,
+        type=kind if isinstance(kind, str) else None,
+        title=title if isinstance(title, str) else None,
     )
+    passed_on.extensions = extensions
+    return passed_on

@@ -5,9 +5,10 @@ import sys
 
 import structlog
 from opentelemetry import trace
+from structlog.typing import EventDict, Processor
 
 
-def _add_trace_ids(_: object, __: str, event: dict) -> dict:
+def _add_trace_ids(_: object, __: str, event: EventDict) -> EventDict:
     span = trace.get_current_span().get_span_context()
     if span.is_valid:
         event["trace_id"] = format(span.trace_id, "032x")
@@ -18,11 +19,11 @@ def _add_trace_ids(_: object, __: str, event: dict) -> dict:
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send structlog and the standard library's logs to stdout as one JSON object a line."""
 
-    def add_service(_: object, __: str, event: dict) -> dict:
+    def add_service(_: object, __: str, event: EventDict) -> EventDict:
         event.setdefault("service", service)
         return event
 
-    shared: list = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         add_service,
         structlog.processors.add_log_level,

@@ -26,6 +26,7 @@ def run_env(metadata: MetaData) -> None:
     """The body of every service's migrations/env.py (online mode only)."""
     schema = metadata.schema
     url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic_config() sets the database URL"
 
     def migrate(connection: Connection) -> None:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

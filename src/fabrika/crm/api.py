@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 
+from fabrika.contracts.orders import OrderStatus, OrderView
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import Problem
 from fabrika.crm import service
@@ -18,7 +19,6 @@ from fabrika.crm.schemas import (
     RegisterOrder,
     Transition,
 )
-from fabrika.orders.schemas import OrderStatus, OrderView
 
 router = APIRouter(prefix="/crm/v1")
 

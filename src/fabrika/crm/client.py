@@ -1,7 +1,12 @@
 """How other services call the CRM."""
 
+from typing import Annotated
 from uuid import UUID
 
+from fastapi import Depends, Request
+from pydantic import JsonValue, TypeAdapter
+
+from fabrika.contracts.orders import OrderStatus, OrderView
 from fabrika.core.http import ServiceClient, call_json
 from fabrika.crm.schemas import (
     AccountView,
@@ -11,7 +16,8 @@ from fabrika.crm.schemas import (
     RegisterOrder,
     Transition,
 )
-from fabrika.orders.schemas import OrderView
+
+SUMMARIES = TypeAdapter(list[OrderSummary])
 
 
 class CrmClient:
@@ -20,7 +26,7 @@ class CrmClient:
     def __init__(self, http: ServiceClient) -> None:
         self.http = http
 
-    async def _call(self, method: str, path: str, json: object | None = None) -> dict:
+    async def _call(self, method: str, path: str, json: object | None = None) -> JsonValue:
         return await call_json(self.http, method, f"/crm/v1{path}", json=json)
 
     async def register_order(self, order_id: UUID, registration: RegisterOrder) -> OrderState:
@@ -42,13 +48,13 @@ class CrmClient:
         return OrderView.model_validate(await self._call("GET", f"/orders/{order_id}"))
 
     async def list_orders(
-        self, *, status: str | None = None, overdue: bool = False, limit: int = 100
+        self, *, status: OrderStatus | None = None, overdue: bool = False, limit: int = 100
     ) -> list[OrderSummary]:
         params = {"overdue": str(overdue).lower(), "limit": str(limit)}
         if status:
-            params["status"] = status
+            params["status"] = status.value
         rows = await call_json(self.http, "GET", "/crm/v1/orders", params=params)
-        return [OrderSummary.model_validate(row) for row in rows]
+        return SUMMARIES.validate_python(rows)
 
     async def order_stats(self) -> OrderStats:
         return OrderStats.model_validate(await self._call("GET", "/orders/stats"))
@@ -56,3 +62,10 @@ class CrmClient:
     async def authenticate(self, api_key: str) -> AccountView:
         body = {"api_key": api_key}
         return AccountView.model_validate(await self._call("POST", "/accounts/authenticate", body))
+
+
+def get_crm(request: Request) -> CrmClient:
+    return CrmClient(request.app.state.http)
+
+
+CrmDep = Annotated[CrmClient, Depends(get_crm)]

@@ -1,6 +1,6 @@
 """The order state machine: which status may follow which. Pure, no I/O."""
 
-from fabrika.orders.schemas import TERMINAL, OrderStatus
+from fabrika.contracts.orders import TERMINAL, OrderStatus
 
 S = OrderStatus
 NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {

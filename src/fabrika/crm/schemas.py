@@ -1,12 +1,13 @@
 """What other services send to and receive from the CRM."""
 
 import datetime as dt
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from fabrika.orders.schemas import Customer, Item, OrderStatus
+from fabrika.contracts.orders import Channel, Customer, Item, Language, OrderStatus
+from fabrika.contracts.quotes import QuoteDocument
+from fabrika.contracts.saga import Decider
 
 
 class Transition(BaseModel):
@@ -15,11 +16,11 @@ class Transition(BaseModel):
     reason_code: str | None = Field(None, max_length=64)
     price: float | None = None
     currency: str | None = None
-    quote: dict | None = None
+    quote: QuoteDocument | None = None
 
 
 class RegisterOrder(BaseModel):
-    channel: str
+    channel: Channel
     customer: Customer
     items: list[Item]
     due_date: dt.date | None = None
@@ -41,14 +42,14 @@ class OrderState(BaseModel):
 
 
 class CancellationRequest(BaseModel):
-    by: Literal["customer", "operator"]
+    by: Decider
 
 
 class AccountView(BaseModel):
     id: UUID
     name: str
     email: str
-    language: str
+    language: Language
     price_limit: float
 
 
@@ -61,7 +62,7 @@ class OrderSummary(BaseModel):
 
     id: UUID
     status: OrderStatus
-    channel: str
+    channel: Channel
     customer_email: str
     submitted_at: dt.datetime
     deadline_at: dt.datetime | None
@@ -71,6 +72,6 @@ class OrderSummary(BaseModel):
 
 
 class OrderStats(BaseModel):
-    by_status: dict[str, int]
+    by_status: dict[OrderStatus, int]
     in_flight: int
     overdue: int

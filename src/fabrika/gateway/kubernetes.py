@@ -20,10 +20,11 @@ servers per entry (here every entry reaches the same Service), X-Request-ID gene
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import yaml
+from pydantic import JsonValue
 
+from fabrika.contracts import JsonObject
 from fabrika.gateway.routing import Entry, Route, RoutingTable
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -63,7 +64,7 @@ def render_gateway_api(
     return HEADER + yaml.safe_dump_all(documents, sort_keys=False, width=100)
 
 
-def gateway_of(table: RoutingTable, *, gateway: str, gateway_class: str) -> dict[str, Any]:
+def gateway_of(table: RoutingTable, *, gateway: str, gateway_class: str) -> JsonObject:
     """One listener per entry, on the entry's port, taking routes from this namespace only."""
     if not 1 <= len(table.entries) <= MAX_LISTENERS:
         raise ValueError(f"a Gateway has 1 to {MAX_LISTENERS} listeners, not {len(table.entries)}")
@@ -79,7 +80,7 @@ def gateway_of(table: RoutingTable, *, gateway: str, gateway_class: str) -> dict
     }
 
 
-def listener_of(entry: Entry) -> dict[str, Any]:
+def listener_of(entry: Entry) -> JsonObject:
     """An entry's HTTP listener; its name is what the entry's HTTPRoute attaches to."""
     if not SECTION_NAME.match(entry.name):
         raise ValueError(
@@ -94,9 +95,9 @@ def listener_of(entry: Entry) -> dict[str, Any]:
     }
 
 
-def http_route_of(table: RoutingTable, entry: Entry, *, gateway: str) -> dict[str, Any]:
+def http_route_of(table: RoutingTable, entry: Entry, *, gateway: str) -> JsonObject:
     """The entry's routes, one rule per service, attached to the entry's listener only."""
-    rules = [
+    rules: list[JsonValue] = [
         {
             "matches": [path_match(route) for route in group],
             "backendRefs": [{"name": group[0].service, "port": SERVICE_PORT}],
@@ -109,7 +110,7 @@ def http_route_of(table: RoutingTable, entry: Entry, *, gateway: str) -> dict[st
             f"entry {entry.name!r} needs {len(rules)} HTTPRoute rules; Gateway API allows "
             f"{MAX_RULES}. Route fewer prefixes to more services, or split the entry"
         )
-    metadata: dict[str, Any] = {
+    metadata: JsonObject = {
         "name": entry.name,
         "labels": {**PART_OF, "fabrika.dev/entry": entry.name},
     }
@@ -139,7 +140,7 @@ def rule_groups(routes: Sequence[Route]) -> list[list[Route]]:
     ]
 
 
-def path_match(route: Route) -> dict[str, Any]:
+def path_match(route: Route) -> JsonObject:
     """PathPrefix on the prefix without its trailing slash (the catch-all stays "/")."""
     value = route.base or "/"
     if any(bad in value for bad in FORBIDDEN_IN_PATH) or value.endswith(FORBIDDEN_PATH_ENDINGS):

@@ -9,9 +9,11 @@ longest matching prefix wins.
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 ROUTES_PATH = Path(__file__).with_name("routes.toml")
 
@@ -20,42 +22,70 @@ NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 PREFIX = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 LABEL = re.compile(r"^[A-Za-z0-9 ,.()-]+$")
 
-ENTRY_DEFAULTS: Mapping[str, Any] = {
-    "description": "",
-    "timeout_client_s": 30.0,
-    "timeout_server_s": 30.0,
-    "maxconn": 1000,
-    "server_maxconn": 100,
-}
+
+def _name(name: str) -> str:
+    if not NAME.match(name):
+        raise ValueError("a name holds lower-case letters, digits and '-' only")
+    return name
 
 
-@dataclass(frozen=True)
-class Entry:
+def _prefix(prefix: str) -> str:
+    if not PREFIX.match(prefix):
+        raise ValueError(
+            f"prefix {prefix!r} must start with '/' and hold only letters, digits and . _ ~ / -"
+        )
+    return prefix
+
+
+def _label(label: str) -> str:
+    if not LABEL.match(label):
+        raise ValueError(f"label {label!r} may hold only letters, digits and spaces")
+    return label
+
+
+Name = Annotated[str, AfterValidator(_name)]
+# strict: a port or a limit written as 8080.0 or "8080" is a mistake, not a number.
+PositiveInt = Annotated[int, Field(gt=0, strict=True)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class _Spec(BaseModel):
+    # A misspelt key would otherwise be ignored and its default silently used.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Entry(_Spec):
     """A listener of the gateway with its own limits and its own server pools."""
 
-    name: str
-    port: int
+    name: Name
+    port: Annotated[PositiveInt, Field(le=65535)]
     description: str = ""
-    timeout_client_s: float = 30.0
-    timeout_server_s: float = 30.0
-    maxconn: int = 1000
-    server_maxconn: int = 100
+    timeout_client_s: Seconds = 30.0
+    timeout_server_s: Seconds = 30.0
+    maxconn: PositiveInt = 1000
+    server_maxconn: PositiveInt = 100
 
 
-@dataclass(frozen=True)
-class Service:
-    """A service that routes point at, and how people are told about it."""
+class Service(_Spec):
+    """A service that routes point at, and how people are told about it (by its name when
+    it has no label)."""
 
-    name: str
-    label: str
+    name: Name
+    label: Annotated[str, AfterValidator(_label)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _labelled(cls, spec: Any) -> Any:
+        if isinstance(spec, Mapping) and "label" not in spec:
+            return {**spec, "label": spec.get("name")}
+        return spec
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(_Spec):
     """Requests on `entry` whose path lies under `prefix` go to `service`."""
 
     entry: str
-    prefix: str
+    prefix: Annotated[str, AfterValidator(_prefix)]
     service: str
 
     @property
@@ -78,13 +108,34 @@ class Route:
         return self.is_catch_all or path == self.base or path.startswith(self.base + "/")
 
 
-@dataclass(frozen=True)
-class RoutingTable:
+class RoutingTable(_Spec):
     """Every entry point, the services behind them, and the routes between."""
 
-    entries: tuple[Entry, ...]
-    services: tuple[Service, ...]
-    routes: tuple[Route, ...]
+    entries: tuple[Entry, ...] = ()
+    services: tuple[Service, ...] = ()
+    routes: tuple[Route, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_sections(cls, document: Any) -> Any:
+        """The file keys entries and services by name: `[entries.shop]`."""
+        if not isinstance(document, Mapping):
+            return document
+        named = dict(document)
+        for section in ("entries", "services"):
+            specs = named.get(section, {})
+            if isinstance(specs, Mapping):
+                named[section] = [
+                    {"name": name, **spec} if isinstance(spec, Mapping) else spec
+                    for name, spec in specs.items()
+                ]
+        return named
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RoutingTable":
+        _check_references(self.entries, self.services, self.routes)
+        _refuse_duplicate_prefixes(self.routes)
+        return self
 
     def routes_of(self, entry: str) -> list[Route]:
         """An entry's routes, longest prefix first, so the most specific one wins."""
@@ -111,59 +162,38 @@ def load_routing_table(path: Path = ROUTES_PATH) -> RoutingTable:
 
 def parse_routing_table(document: Mapping[str, Any]) -> RoutingTable:
     """Build a table from the routing file's data; errors say what to fix and where."""
-    _refuse_unknown_keys("the routing file", document, {"entries", "services", "routes"})
-    entries = tuple(_parse_entry(n, s) for n, s in document.get("entries", {}).items())
-    services = tuple(_parse_service(n, s) for n, s in document.get("services", {}).items())
-    routes = tuple(_parse_route(i, spec) for i, spec in enumerate(document.get("routes", [])))
-    _check_references(entries, services, routes)
-    _refuse_duplicate_prefixes(routes)
-    return RoutingTable(entries, services, routes)
+    try:
+        return RoutingTable.model_validate(document)
+    except ValidationError as exc:
+        raise ValueError(_explain(exc.errors()[0], document)) from exc
 
 
-def _parse_entry(name: str, spec: Mapping[str, Any]) -> Entry:
-    where = f"entry {name!r}"
-    _check_name(where, name)
-    _refuse_unknown_keys(where, spec, {"port", *ENTRY_DEFAULTS})
-    values = {**ENTRY_DEFAULTS, **spec}
-    if "port" not in spec:
-        raise ValueError(f"{where} has no port")
-    entry = Entry(
-        name=name,
-        port=_positive_int(where, "port", values["port"]),
-        description=str(values["description"]),
-        timeout_client_s=_positive_seconds(where, "timeout_client_s", values["timeout_client_s"]),
-        timeout_server_s=_positive_seconds(where, "timeout_server_s", values["timeout_server_s"]),
-        maxconn=_positive_int(where, "maxconn", values["maxconn"]),
-        server_maxconn=_positive_int(where, "server_maxconn", values["server_maxconn"]),
-    )
-    if entry.port > 65535:
-        raise ValueError(f"{where}: port {entry.port} is not a TCP port")
-    return entry
+def _explain(error: ErrorDetails, document: Mapping[str, Any]) -> str:
+    """One validation error as a sentence naming the entry, service or route it is in."""
+    message = str(error.get("ctx", {}).get("error", "")) or error["msg"]
+    if not error["loc"]:  # the checks across sections
+        return message
+    where, field = _where(error["loc"], document)
+    if error["type"] == "missing":
+        return f"{where} has no {field}" if field else f"{where} is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key {field} (misspelt?)"
+    if error["type"] == "value_error":
+        return f"{where}: {message}"
+    return f"{where}: {field} {message.removeprefix('Input ')}, not {error['input']!r}"
 
 
-def _parse_service(name: str, spec: Mapping[str, Any]) -> Service:
-    where = f"service {name!r}"
-    _check_name(where, name)
-    _refuse_unknown_keys(where, spec, {"label"})
-    label = str(spec.get("label", name))
-    if not LABEL.match(label):
-        raise ValueError(f"{where}: label {label!r} may hold only letters, digits and spaces")
-    return Service(name, label)
-
-
-def _parse_route(index: int, spec: Mapping[str, Any]) -> Route:
-    where = f"route #{index + 1}"
-    _refuse_unknown_keys(where, spec, {"entry", "prefix", "service"})
-    missing = [key for key in ("entry", "prefix", "service") if key not in spec]
-    if missing:
-        raise ValueError(f"{where} lacks {', '.join(missing)}")
-    route = Route(str(spec["entry"]), str(spec["prefix"]), str(spec["service"]))
-    if not PREFIX.match(route.prefix):
-        raise ValueError(
-            f"{where}: prefix {route.prefix!r} must start with '/' and hold only "
-            "letters, digits and . _ ~ / -"
-        )
-    return route
+def _where(loc: tuple[int | str, ...], document: Mapping[str, Any]) -> tuple[str, str]:
+    """("entry 'shop'", "maxconn") for a location in the routing file."""
+    section, index, *rest = (*loc, None, None)
+    field = str(rest[0]) if rest and rest[0] is not None else ""
+    if section in ("entries", "services") and isinstance(index, int):
+        names = list(document.get(str(section), {}))
+        kind = "entry" if section == "entries" else "service"
+        return f"{kind} {names[index]!r}", field
+    if section == "routes" and isinstance(index, int):
+        return f"route #{index + 1}", field
+    return "the routing file", str(section or "")
 
 
 def _check_references(
@@ -191,27 +221,3 @@ def _refuse_duplicate_prefixes(routes: tuple[Route, ...]) -> None:
                 f"entry {route.entry!r} routes {route.prefix!r} twice "
                 f"(to {earlier.service!r} and to {route.service!r})"
             )
-
-
-def _check_name(where: str, name: str) -> None:
-    if not NAME.match(name):
-        raise ValueError(f"{where}: a name holds lower-case letters, digits and '-' only")
-
-
-def _refuse_unknown_keys(where: str, spec: Mapping[str, Any], known: set[str]) -> None:
-    """A misspelt key would otherwise be ignored and its default silently used."""
-    unknown = sorted(set(spec) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
-
-
-def _positive_int(where: str, key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{where}: {key} must be a positive whole number, not {value!r}")
-    return value
-
-
-def _positive_seconds(where: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"{where}: {key} must be a positive number of seconds, not {value!r}")
-    return float(value)

@@ -13,6 +13,7 @@ class ServerState:
     server: str
     sessions: int
     status: str  # UP, DOWN, MAINT, DRAIN, "no check"; "UP 1/2" while a failing check counts
+    served: int = 0  # requests sent to it since HAProxy started
 
     @property
     def up(self) -> bool:
@@ -39,7 +40,13 @@ def parse_server_states(stat_csv: str) -> list[ServerState]:
     """Servers (not frontends or backends) from `show stat` CSV output."""
     rows = csv.DictReader(io.StringIO(stat_csv.lstrip("# ")))
     return [
-        ServerState(row["pxname"], row["svname"], int(row["scur"] or 0), row["status"])
+        ServerState(
+            row["pxname"],
+            row["svname"],
+            int(row["scur"] or 0),
+            row["status"],
+            int(row.get("stot") or 0),
+        )
         for row in rows
         if row.get("svname") not in (None, "FRONTEND", "BACKEND")
     ]

@@ -1,23 +1,13 @@
 """Operators' changes to the catalog, reached only through the operators' entry."""
 
-import dataclasses
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, JsonValue
 
 from fabrika.core.errors import NotFound, Unprocessable
 from fabrika.mes.catalog import CatalogError, catalog_from_dict
-from fabrika.mes.catalog_store import CatalogStore
+from fabrika.mes.catalog_store import StoreDep
 
 admin = APIRouter(prefix="/api/v1/admin/catalog", tags=["operators"])
-
-
-def get_store(request: Request) -> CatalogStore:
-    return request.app.state.catalog
-
-
-StoreDep = Annotated[CatalogStore, Depends(get_store)]
 
 
 class MaterialChange(BaseModel):
@@ -31,8 +21,10 @@ class Published(BaseModel):
 
 
 @admin.put("")
-async def replace_catalog(document: dict[str, Any], store: StoreDep) -> Published:
-    """Publish a whole new catalog; every reader sees it once this returns."""
+async def replace_catalog(document: dict[str, JsonValue], store: StoreDep) -> Published:
+    """Publish a whole new catalog; every reader sees it once this returns. A `version`
+    (as GET /api/v1/catalog gives it) is ignored: publishing numbers the new version."""
+    document.pop("version", None)
     try:
         catalog = catalog_from_dict(document)
     except CatalogError as exc:
@@ -49,8 +41,8 @@ async def change_material(material_id: str, change: MaterialChange, store: Store
     except KeyError as exc:
         raise NotFound(f"There is no material {material_id!r} in the catalog.") from exc
     updates = change.model_dump(exclude_none=True, exclude={"note"})
-    changed = dataclasses.replace(material, **updates)
+    changed = material.model_copy(update=updates)
     materials = tuple(changed if m.id == material_id else m for m in catalog.materials)
     note = change.note or f"{material_id}: {updates}"
-    new_catalog = dataclasses.replace(catalog, materials=materials)
+    new_catalog = catalog.model_copy(update={"materials": materials})
     return Published(version=await store.publish(new_catalog, note=note))

@@ -1,14 +1,16 @@
 """The MES API: public catalog and model upload (shop entry), internal planning (/mes/)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from fabrika.contracts.production import AcceptanceResult, ReleaseResult, ReservationResult
+from fabrika.contracts.quotes import QuoteJobStatus, QuoteJobView
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import NotFound, Problem
 from fabrika.mes import jobs, production, quoting, service
-from fabrika.mes.catalog_store import CatalogStore
+from fabrika.mes.catalog_store import StoreDep
 from fabrika.mes.models import Model
 from fabrika.mes.schemas import ItemsIn, JobRequest, ModelView, QuoteRequest, ReservationRequest
 
@@ -22,13 +24,6 @@ STL_TYPES = {
 }
 # Triangles in a binary STL of `max_model_bytes`: 84-byte header, 50 bytes a triangle.
 BYTES_PER_TRIANGLE = 50
-
-
-def get_store(request: Request) -> CatalogStore:
-    return request.app.state.catalog
-
-
-StoreDep = Annotated[CatalogStore, Depends(get_store)]
 
 
 @public.get("/catalog")
@@ -80,7 +75,7 @@ def _model_view(model: Model) -> ModelView:
         triangles=model.triangles,
         volume_mm3=model.volume_mm3,
         area_mm2=model.area_mm2,
-        bbox_mm=tuple(model.bbox_mm),
+        bbox_mm=(model.bbox_mm[0], model.bbox_mm[1], model.bbox_mm[2]),
     )
 
 
@@ -123,7 +118,7 @@ JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$")]
 @internal.post("/quote-jobs", status_code=status.HTTP_202_ACCEPTED)
 async def request_quote(
     body: QuoteRequest, request: Request, response: Response, session: SessionDep, store: StoreDep
-) -> dict[str, Any]:
+) -> QuoteJobView:
     """Start pricing; follow `status_url` for progress and then the quote.
 
     An order's quote that needs no model analysis (items given by their dimensions, or
@@ -147,7 +142,7 @@ async def request_quote(
     version = state.settings.application_version
     await jobs.start_job(state.dbos, job_id, body, application_version=version)
     response.headers["Location"] = f"{prefix}/{job_id}"
-    return {"id": job_id, "status": "queued", "status_url": f"{prefix}/{job_id}"}
+    return {"id": job_id, "status": QuoteJobStatus.QUEUED, "status_url": f"{prefix}/{job_id}"}
 
 
 @public.get("/quotes/{job_id}")
@@ -157,7 +152,7 @@ async def quote_job(
     request: Request,
     session: SessionDep,
     wait_s: Annotated[float, Query(ge=0, le=10)] = 0,
-) -> dict[str, Any]:
+) -> QuoteJobView:
     """A quote job: queued, running (with progress), done (with the quote) or refused.
 
     `wait_s` holds the answer until the job ends or that many seconds pass (long poll)."""
@@ -173,18 +168,18 @@ async def quote_job(
 
 
 @internal.post("/reservations")
-async def reserve(body: ReservationRequest, session: SessionDep) -> dict[str, Any]:
+async def reserve(body: ReservationRequest, session: SessionDep) -> ReservationResult:
     return await production.reserve(session, order_id=body.order_id, due_date=body.due_date)
 
 
 @internal.delete("/reservations/{order_id}")
-async def release(order_id: UUID, session: SessionDep) -> dict[str, Any]:
+async def release(order_id: UUID, session: SessionDep) -> ReleaseResult:
     released = await production.release(session, order_id=order_id)
     return {"order_id": str(order_id), "released": released}
 
 
 @internal.post("/jobs")
-async def accept(body: JobRequest, session: SessionDep) -> dict[str, Any]:
+async def accept(body: JobRequest, session: SessionDep) -> AcceptanceResult:
     return await production.accept(
         session,
         order_id=body.order_id,

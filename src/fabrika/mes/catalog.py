@@ -6,9 +6,10 @@ stored as a JSON document per catalog version.
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 DEMO_CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
@@ -17,24 +18,27 @@ class CatalogError(ValueError):
     """A catalog document that pricing cannot rely on; the message names the bad entry."""
 
 
-@dataclass(frozen=True)
-class Material:
+class _Entry(BaseModel):
+    # Immutable (a parsed catalog is shared by every quote of its version); a misspelt
+    # key is an error, not a silently ignored field whose default is then used.
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Material(_Entry):
     id: str
     name: str
     density_g_cm3: float
     price_per_kg: float
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(_Entry):
     id: str
     name: str
     build_volume_mm: tuple[float, float, float]
     hourly_rate: float
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(_Entry):
     """A way of printing, with its speed model and the machines that run it.
 
     `layer_seconds` is the time each layer adds to a part; `waste_factor` the material used
@@ -55,16 +59,14 @@ class Process:
     support_fill: float = 0.0
 
 
-@dataclass(frozen=True)
-class Finish:
+class Finish(_Entry):
     id: str
     name: str
     price_per_cm2: float
     price_per_part: float
 
 
-@dataclass(frozen=True)
-class QuantityBreak:
+class QuantityBreak(_Entry):
     """From `min_quantity` parts on, the parts cost `discount` (a fraction) less."""
 
     min_quantity: int
@@ -76,25 +78,24 @@ class _Identified(Protocol):
     def id(self) -> str: ...
 
 
-_Entry = TypeVar("_Entry", bound=_Identified)
+_Found = TypeVar("_Found", bound=_Identified)
 
 
-def _find(entries: Iterable[_Entry], entry_id: str, kind: str) -> _Entry:
+def _find(entries: Iterable[_Found], entry_id: str, kind: str) -> _Found:
     for entry in entries:
         if entry.id == entry_id:
             return entry
     raise KeyError(f"unknown {kind} {entry_id!r}")
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(_Entry):
     """One version of the catalog; `margin` is the fraction added on top of cost."""
 
     currency: str
     materials: tuple[Material, ...]
     processes: tuple[Process, ...]
     finishes: tuple[Finish, ...]
-    quantity_breaks: tuple[QuantityBreak, ...]
+    quantity_breaks: tuple[QuantityBreak, ...] = Field(default=())
     margin: float
 
     def material(self, material_id: str) -> Material:
@@ -113,87 +114,32 @@ def load_catalog(path: Path) -> Catalog:
         return catalog_from_dict(tomllib.load(file))
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(item) for item in value]
-    return value
-
-
-def catalog_to_dict(catalog: Catalog) -> dict[str, Any]:
+def catalog_to_dict(catalog: Catalog) -> dict[str, JsonValue]:
     """The catalog as plain JSON types (lists, not tuples); catalog_from_dict reverses it."""
-    return _json_ready(asdict(catalog))
+    return catalog.model_dump(mode="json")
 
 
-def _material(entry: Mapping[str, Any]) -> Material:
-    return Material(
-        id=str(entry["id"]),
-        name=str(entry["name"]),
-        density_g_cm3=float(entry["density_g_cm3"]),
-        price_per_kg=float(entry["price_per_kg"]),
-    )
-
-
-def _machine(entry: Mapping[str, Any]) -> Machine:
-    x, y, z = (float(size) for size in entry["build_volume_mm"])
-    return Machine(
-        id=str(entry["id"]),
-        name=str(entry["name"]),
-        build_volume_mm=(x, y, z),
-        hourly_rate=float(entry["hourly_rate"]),
-    )
-
-
-def _process(entry: Mapping[str, Any]) -> Process:
-    return Process(
-        id=str(entry["id"]),
-        name=str(entry["name"]),
-        materials=tuple(str(m) for m in entry["materials"]),
-        layer_height_mm=float(entry["layer_height_mm"]),
-        deposition_cm3_per_h=float(entry["deposition_cm3_per_h"]),
-        setup_minutes=float(entry["setup_minutes"]),
-        layer_seconds=float(entry["layer_seconds"]),
-        waste_factor=float(entry["waste_factor"]),
-        support_fill=float(entry.get("support_fill", 0.0)),
-        machines=tuple(_machine(m) for m in entry["machines"]),
-        finishes=tuple(str(f) for f in entry["finishes"]),
-    )
-
-
-def _finish(entry: Mapping[str, Any]) -> Finish:
-    return Finish(
-        id=str(entry["id"]),
-        name=str(entry["name"]),
-        price_per_cm2=float(entry["price_per_cm2"]),
-        price_per_part=float(entry["price_per_part"]),
-    )
-
-
-def _quantity_break(entry: Mapping[str, Any]) -> QuantityBreak:
-    return QuantityBreak(min_quantity=int(entry["min_quantity"]), discount=float(entry["discount"]))
-
-
-def catalog_from_dict(document: Mapping[str, Any]) -> Catalog:
+def catalog_from_dict(document: Mapping[str, object]) -> Catalog:
     """Build a catalog from its TOML or JSON form; raise CatalogError if it is inconsistent."""
     try:
-        catalog = Catalog(
-            currency=str(document["currency"]),
-            materials=tuple(_material(m) for m in document["materials"]),
-            processes=tuple(_process(p) for p in document["processes"]),
-            finishes=tuple(_finish(f) for f in document["finishes"]),
-            quantity_breaks=tuple(
-                sorted(
-                    (_quantity_break(b) for b in document.get("quantity_breaks", ())),
-                    key=lambda b: b.min_quantity,
-                )
-            ),
-            margin=float(document["margin"]),
-        )
-    except KeyError as exc:
-        raise CatalogError(f"The catalog lacks the field {exc.args[0]!r}.") from exc
+        catalog = Catalog.model_validate(document)
+    except ValidationError as exc:
+        raise CatalogError(_first_error(exc)) from exc
+    catalog = catalog.model_copy(
+        update={
+            "quantity_breaks": tuple(sorted(catalog.quantity_breaks, key=lambda b: b.min_quantity))
+        }
+    )
     _check(catalog)
     return catalog
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "missing":
+        return f"The catalog lacks the field {str(error['loc'][-1])!r} (at {where})."
+    return f"The catalog's {where} is not valid: {error['msg']}."
 
 
 def _check(catalog: Catalog) -> None:

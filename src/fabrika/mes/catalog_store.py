@@ -6,8 +6,9 @@ The pointer's short TTL bounds how long a pointer missed during a Redis outage c
 """
 
 import json
-from typing import Any
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -93,7 +94,7 @@ class CatalogStore:
         version = await self.current_version()
         if (catalog := self._catalogs.get(version)) is not None:
             return version, catalog
-        document: dict[str, Any] = json.loads(await self.document_json(version))
+        document = json.loads(await self.document_json(version))
         document.pop("version")
         catalog = catalog_from_dict(document)
         if self.cache.enabled:  # kept like the documents: only while versions are known
@@ -111,3 +112,11 @@ class CatalogStore:
     async def announce(self, version: int) -> None:
         """Point readers at a committed version, before the change's request returns."""
         await self.cache.raise_pointer("version", version, POINTER_TTL_S)
+
+
+def get_store(request: Request) -> CatalogStore:
+    store: CatalogStore = request.app.state.catalog
+    return store
+
+
+StoreDep = Annotated[CatalogStore, Depends(get_store)]

@@ -1,15 +1,19 @@
 """How other services call the MES."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated
 from uuid import UUID
 
 from cachetools import TTLCache
+from fastapi import Depends, Request
+from pydantic import JsonValue, TypeAdapter
 
+from fabrika.contracts.orders import Item
+from fabrika.contracts.production import AcceptanceResult
+from fabrika.contracts.quotes import QuoteJobView
 from fabrika.core.http import ServiceClient, call_json
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import register_queue
-from fabrika.orders.schemas import Item
 
 QUOTE_QUEUE = "quotes"
 QUOTE_WORKFLOW = "quote_job"
@@ -28,8 +32,12 @@ def register_quote_queue(settings: Settings) -> None:
     register_queue(settings, QUOTE_QUEUE, worker_concurrency=1, polling_interval_sec=0.1)
 
 
-def _items(items: Sequence[Item]) -> list[dict[str, Any]]:
+def _items(items: Sequence[Item]) -> list[JsonValue]:
     return [item.model_dump(mode="json") for item in items]
+
+
+JOB_VIEW = TypeAdapter(QuoteJobView)
+ACCEPTANCE = TypeAdapter(AcceptanceResult)
 
 
 # Kinds of part (process, material, finish) MES said it makes, kept a few seconds: the
@@ -57,16 +65,18 @@ class MesClient:
         for item in items:
             PASSED_KINDS[_kind(item)] = True
 
-    async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> dict[str, Any]:
-        """Start (or find) the quote job for an order: {"id", "status", …}."""
+    async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> QuoteJobView:
+        """Start (or find) the quote job for an order; finished when MES priced it at once."""
         body = {"order_id": str(order_id), "items": _items(items)}
-        return await call_json(self.http, "POST", "/mes/v1/quote-jobs", json=body)
+        answer = await call_json(self.http, "POST", "/mes/v1/quote-jobs", json=body)
+        return JOB_VIEW.validate_python(answer)
 
-    async def quote_job(self, job_id: str, *, wait_s: float = 0.0) -> dict[str, Any]:
+    async def quote_job(self, job_id: str, *, wait_s: float = 0.0) -> QuoteJobView:
         """A quote job's state: queued, running, done (with `quote`), refused or failed;
         with `wait_s`, MES answers as soon as the job ends or after that long."""
         params = {"wait_s": str(wait_s)} if wait_s else None
-        return await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
+        answer = await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
+        return JOB_VIEW.validate_python(answer)
 
     async def release(self, order_id: UUID) -> None:
         await call_json(self.http, "DELETE", f"/mes/v1/reservations/{order_id}")
@@ -78,7 +88,7 @@ class MesClient:
         *,
         reserve: bool = False,
         due_date: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> AcceptanceResult:
         """409 `deadline_exceeded` when first asked after `accept_by`; with `reserve`, the
         order's machine time is held first in the same transaction (422 `no-capacity`)."""
         body = {
@@ -87,4 +97,13 @@ class MesClient:
             "reserve": reserve,
             "due_date": due_date,
         }
-        return await call_json(self.http, "POST", "/mes/v1/jobs", json=body)
+        return ACCEPTANCE.validate_python(
+            await call_json(self.http, "POST", "/mes/v1/jobs", json=body)
+        )
+
+
+def get_mes(request: Request) -> MesClient:
+    return MesClient(request.app.state.http)
+
+
+MesDep = Annotated[MesClient, Depends(get_mes)]

@@ -201,7 +201,8 @@ def fitting_orientations(
     bbox_mm: tuple[float, float, float], build_volume_mm: tuple[float, float, float]
 ) -> list[tuple[float, float, float]]:
     """The axis-aligned placements (the permutations of the bbox) that fit the build volume."""
-    placements = sorted(set(itertools.permutations(bbox_mm)))
+    x, y, z = bbox_mm
+    placements = sorted({(x, y, z), (x, z, y), (y, x, z), (y, z, x), (z, x, y), (z, y, x)})
     return [p for p in placements if all(s <= b for s, b in zip(p, build_volume_mm, strict=True))]
 
 
@@ -260,7 +261,8 @@ _ICOSAHEDRON_FACES = np.array(
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+    unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return unit
 
 
 def sphere_mesh(radius: float, subdivisions: int) -> Mesh:
@@ -285,7 +287,8 @@ def fine_mesh(triangle_count: int, size_mm: float = 100.0) -> Mesh:
 def _unit_normals(triangles: np.ndarray) -> np.ndarray:
     cross = np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0])
     length = np.linalg.norm(cross, axis=1, keepdims=True)
-    return np.divide(cross, length, out=np.zeros_like(cross), where=length > 0)
+    normals: np.ndarray = np.divide(cross, length, out=np.zeros_like(cross), where=length > 0)
+    return normals
 
 
 def to_binary_stl(mesh: Mesh) -> bytes:

@@ -8,29 +8,36 @@ one query per tick, so the load of long polls does not grow with the number of w
 import asyncio
 import uuid
 import weakref
-from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from dbos import DBOSClient, EnqueueOptions, WorkflowStatus
 from prometheus_client import Counter
 
+from fabrika.contracts.quotes import (
+    UNFINISHED_JOB,
+    PricingResult,
+    Progress,
+    QuoteError,
+    QuoteJobStatus,
+    QuoteJobView,
+)
 from fabrika.core.errors import NotFound
 from fabrika.mes.client import QUOTE_QUEUE, QUOTE_WORKFLOW
 from fabrika.mes.schemas import QuoteRequest
 
 log = structlog.get_logger()
 PROGRESS = "progress"
+# DBOS's workflow statuses, as a quote job's.
 STATES = {
-    "DELAYED": "queued",
-    "ENQUEUED": "queued",
-    "PENDING": "running",
-    "SUCCESS": "done",
-    "ERROR": "failed",
-    "CANCELLED": "cancelled",
-    "MAX_RECOVERY_ATTEMPTS_EXCEEDED": "failed",
+    "DELAYED": QuoteJobStatus.QUEUED,
+    "ENQUEUED": QuoteJobStatus.QUEUED,
+    "PENDING": QuoteJobStatus.RUNNING,
+    "SUCCESS": QuoteJobStatus.DONE,
+    "ERROR": QuoteJobStatus.FAILED,
+    "CANCELLED": QuoteJobStatus.CANCELLED,
+    "MAX_RECOVERY_ATTEMPTS_EXCEEDED": QuoteJobStatus.FAILED,
 }
-ENDED = [status for status, state in STATES.items() if state not in ("queued", "running")]
+ENDED = [status for status, state in STATES.items() if state not in UNFINISHED_JOB]
 # How often the watcher asks whether waited-for jobs ended: at most this much is added to
 # a long poll's answer, for one query per tick however many clients wait.
 WATCH_INTERVAL_S = 0.05
@@ -56,10 +63,10 @@ def workflow_id(job_id: str) -> str:
     return f"quote-{job_id}"
 
 
-def models_to_analyse(request: Mapping[str, Any]) -> list[str]:
+def models_to_analyse(request: QuoteRequest) -> list[str]:
     """The distinct uploaded models a quote job analyses, in order. Its progress counts
     them, plus one step for pricing."""
-    return list(dict.fromkeys(i["model_id"] for i in request["items"] if i.get("model_id")))
+    return list(dict.fromkeys(str(i.model_id) for i in request.items if i.model_id))
 
 
 async def start_job(
@@ -74,20 +81,21 @@ async def start_job(
     await dbos.enqueue_async(options, request.model_dump(mode="json"))
 
 
-async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> dict[str, Any]:
+async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> QuoteJobView:
     """{id, status: queued|running|done|refused|failed, progress, quote | error}; with
     `wait_s`, as soon as the job ends or after that long."""
     status = await _status(dbos, job_id)
     if wait_s > 0 and status.status not in ENDED:
         ended = await _watcher(dbos).wait(status.workflow_id, timeout_s=wait_s)
         status = ended or await _status(dbos, job_id)
-    state = STATES.get(status.status, "running")
-    if state == "done":
-        return finished_view(job_id, status.output or {})
-    view: dict[str, Any] = {"id": job_id, "status": state}
-    if state == "running":
+    state = STATES.get(status.status, QuoteJobStatus.RUNNING)
+    result: PricingResult | None = status.output  # what quote_jobs.quote_job returned
+    if state == QuoteJobStatus.DONE and result is not None:
+        return finished_view(job_id, result)
+    view: QuoteJobView = {"id": job_id, "status": state}
+    if state == QuoteJobStatus.RUNNING:
         view["progress"] = await _progress(dbos, status)
-    if state == "failed":
+    if state == QuoteJobStatus.FAILED:
         view["error"] = {
             "code": "quote_failed",
             "detail": "The price could not be calculated; try again later.",
@@ -95,13 +103,14 @@ async def job_view(dbos: DBOSClient, job_id: str, *, wait_s: float = 0.0) -> dic
     return view
 
 
-def finished_view(job_id: str, result: dict[str, Any]) -> dict[str, Any]:
+def finished_view(job_id: str, result: PricingResult) -> QuoteJobView:
     """A job that ended: done with its quote, or refused with the reason."""
-    if result.get("ok"):
-        view = {"id": job_id, "status": "done", "quote": result["quote"]}
+    view: QuoteJobView
+    if result["ok"]:
+        view = {"id": job_id, "status": QuoteJobStatus.DONE, "quote": result["quote"]}
     else:
-        error = {"code": result.get("code"), "detail": result.get("detail")}
-        view = {"id": job_id, "status": "refused", "error": error}
+        error: QuoteError = {"code": result["code"], "detail": result["detail"]}
+        view = {"id": job_id, "status": QuoteJobStatus.REFUSED, "error": error}
     if "progress" in result:
         view["progress"] = result["progress"]
     return view
@@ -114,13 +123,17 @@ async def _status(dbos: DBOSClient, job_id: str) -> WorkflowStatus:
     return statuses[0]
 
 
-async def _progress(dbos: DBOSClient, status: WorkflowStatus) -> dict[str, int]:
+async def _progress(dbos: DBOSClient, status: WorkflowStatus) -> Progress:
     """How far a running job got: only a job with several models to analyse publishes its
     progress as it goes; any other has done nothing yet that a client could see."""
-    request = status.input["args"][0] if status.input else {"items": []}
-    total = len(models_to_analyse(request)) + 1
+    if not status.input:
+        return {"done": 0, "total": 1}
+    models = models_to_analyse(QuoteRequest.model_validate(status.input["args"][0]))
+    total = len(models) + 1
     if total > 2:
-        published = await dbos.get_event_async(status.workflow_id, PROGRESS, timeout_seconds=0)
+        published: Progress | None = await dbos.get_event_async(
+            status.workflow_id, PROGRESS, timeout_seconds=0
+        )
         if published:
             return published
     return {"done": 0, "total": total}

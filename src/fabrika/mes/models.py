@@ -3,18 +3,17 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, text
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from pydantic import JsonValue
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from fabrika.core.db import schema_base
+from fabrika.contracts.production import JobStatus, ReservationStatus
+from fabrika.contracts.quotes import QuoteDocument
+from fabrika.core.db import JSON_DOCUMENT, NAMING_CONVENTION, status_type, utc_now
 
-Base = schema_base("mes")
-Json = JSON().with_variant(JSONB(), "postgresql")
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+class Base(DeclarativeBase):
+    metadata = MetaData(schema="mes", naming_convention=NAMING_CONVENTION)
 
 
 class CatalogVersion(Base):
@@ -24,9 +23,9 @@ class CatalogVersion(Base):
     __tablename__ = "catalog_versions"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document: Mapped[dict] = mapped_column(Json)
+    document: Mapped[dict[str, JsonValue]] = mapped_column(JSON_DOCUMENT)
     note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class Model(Base):
@@ -40,8 +39,8 @@ class Model(Base):
     triangles: Mapped[int] = mapped_column(Integer)
     volume_mm3: Mapped[float]
     area_mm2: Mapped[float]
-    bbox_mm: Mapped[list] = mapped_column(Json)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    bbox_mm: Mapped[list[float]] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class ModelFile(Base):
@@ -58,8 +57,8 @@ class StoredQuote(Base):
 
     order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     catalog_version: Mapped[int] = mapped_column(Integer)
-    document: Mapped[dict] = mapped_column(Json)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    document: Mapped[QuoteDocument] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class Reservation(Base):
@@ -81,12 +80,12 @@ class Reservation(Base):
     machine_id: Mapped[str] = mapped_column(String(64), index=True)
     starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ReservationStatus] = mapped_column(status_type(ReservationStatus))
 
 
 class ProductionJob(Base):
     __tablename__ = "production_jobs"
 
     order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    status: Mapped[JobStatus] = mapped_column(status_type(JobStatus), default=JobStatus.QUEUED)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -9,25 +9,41 @@ from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fabrika.contracts.production import (
+    AcceptanceResult,
+    JobStatus,
+    ReservationResult,
+    ReservationStatus,
+    SlotView,
+)
+from fabrika.contracts.quotes import QuoteDocument
+from fabrika.core.db import table_of
 from fabrika.core.errors import Conflict, NotFound, Unprocessable
 from fabrika.mes.capacity import Demand, NoCapacity, Slot, plan_slots
 from fabrika.mes.models import ProductionJob, Reservation, StoredQuote
 
-HELD, CONSUMED, RELEASED = "held", "consumed", "released"
+HELD, CONSUMED, RELEASED = (
+    ReservationStatus.HELD,
+    ReservationStatus.CONSUMED,
+    ReservationStatus.RELEASED,
+)
 # Acceptance writes and reads through the tables (SQLAlchemy Core): ORM-enabled statements
 # also track loaded objects, which a request that loads none pays for in CPU.
-JOBS = ProductionJob.__table__
-QUOTES = StoredQuote.__table__
-RESERVATIONS = Reservation.__table__
+JOBS = table_of(ProductionJob)
+QUOTES = table_of(StoredQuote)
+RESERVATIONS = table_of(Reservation)
 
 
-def demands_of(quote_document: dict[str, Any]) -> list[Demand]:
+def demands_of(quote_document: QuoteDocument) -> list[Demand]:
     return [Demand(line["machine_id"], line["hours"]) for line in quote_document["lines"]]
 
 
-async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> dict[str, Any] | None:
+async def stored_quote(session: AsyncSession, order_id: uuid.UUID) -> QuoteDocument | None:
     """The quote kept for the order (the first one MES gave it), if any."""
-    return await session.scalar(select(QUOTES.c.document).where(QUOTES.c.order_id == order_id))
+    document: QuoteDocument | None = await session.scalar(
+        select(QUOTES.c.document).where(QUOTES.c.order_id == order_id)
+    )
+    return document
 
 
 async def booked_until(session: AsyncSession, machine_ids: Sequence[str]) -> dict[str, dt.datetime]:
@@ -41,7 +57,7 @@ async def booked_until(session: AsyncSession, machine_ids: Sequence[str]) -> dic
     return {machine: ends for machine, ends in zip(machines, row, strict=True) if ends is not None}
 
 
-def booked_until_statement(machine_ids: Sequence[str]) -> Select:
+def booked_until_statement(machine_ids: Sequence[str]) -> Select[*tuple[Any, ...]]:
     return select(
         *(
             select(func.max(Reservation.ends_at))
@@ -64,7 +80,7 @@ async def _lock_machines(session: AsyncSession, machine_ids: Sequence[str]) -> N
         )
 
 
-def _slot_view(reservations: Sequence[Reservation | Slot]) -> list[dict[str, Any]]:
+def _slot_view(reservations: Sequence[Reservation | Slot]) -> list[SlotView]:
     return [
         {
             "machine_id": r.machine_id,
@@ -84,7 +100,7 @@ async def _reservations(session: AsyncSession, order_id: uuid.UUID) -> list[Rese
 
 async def reserve(
     session: AsyncSession, *, order_id: uuid.UUID, due_date: dt.date | None
-) -> dict[str, Any]:
+) -> ReservationResult:
     """Hold machine time for a quoted order; reserving again returns the same slots."""
     existing = await _reservations(session, order_id)
     if existing:
@@ -104,10 +120,10 @@ def _refuse_if_released(order_id: uuid.UUID, statuses: Sequence[str]) -> None:
 async def _book(
     session: AsyncSession,
     order_id: uuid.UUID,
-    quote: dict[str, Any] | None,
+    quote: QuoteDocument | None,
     due_date: dt.date | None,
     *,
-    status: str,
+    status: ReservationStatus,
 ) -> list[Slot]:
     """Plan the quoted order's machine time after every live booking and book it."""
     if quote is None:
@@ -142,12 +158,13 @@ async def _book(
 
 async def release(session: AsyncSession, *, order_id: uuid.UUID) -> int:
     """Give back held machine time; releasing twice (or nothing) is fine."""
-    result = await session.execute(
+    released = await session.execute(
         update(RESERVATIONS)
         .where(RESERVATIONS.c.order_id == order_id, RESERVATIONS.c.status == HELD)
         .values(status=RELEASED)
+        .returning(RESERVATIONS.c.id)
     )
-    return result.rowcount
+    return len(released.all())
 
 
 async def accept(
@@ -157,7 +174,7 @@ async def accept(
     accept_by: dt.datetime | None = None,
     reserving: bool = False,
     due_date: dt.date | None = None,
-) -> dict[str, Any]:
+) -> AcceptanceResult:
     """Turn held machine time into a production job; accepting twice returns the same job.
 
     A first acceptance after `accept_by` is refused: deciding it here, in the transaction
@@ -169,13 +186,13 @@ async def accept(
     transaction and then finds the job, instead of booking machine time a second time."""
     created = await session.scalar(
         insert(JOBS)
-        .values(order_id=order_id, status="queued")
+        .values(order_id=order_id, status=JobStatus.QUEUED)
         .on_conflict_do_nothing(index_elements=[JOBS.c.order_id])
         .returning(JOBS.c.status)
     )
     if created is None:  # accepted before: the same job
-        existing = await session.scalar(select(JOBS.c.status).where(JOBS.c.order_id == order_id))
-        return {"order_id": str(order_id), "status": existing}
+        existing = select(JOBS.c.status).where(JOBS.c.order_id == order_id)
+        return {"order_id": str(order_id), "status": (await session.execute(existing)).scalar_one()}
     if accept_by is not None and dt.datetime.now(dt.UTC) >= accept_by:
         raise Conflict(  # the request's transaction rolls back, the job with it
             "The order could not be processed in the time allowed for it.",
@@ -201,7 +218,7 @@ async def accept(
     return {"order_id": str(order_id), "status": created}
 
 
-def _quote_and_bookings(order_id: uuid.UUID) -> Select:
+def _quote_and_bookings(order_id: uuid.UUID) -> Select[*tuple[Any, ...]]:
     """The order's stored quote and the statuses of its bookings, in one statement."""
     return select(
         select(QUOTES.c.document).where(QUOTES.c.order_id == order_id).scalar_subquery(),

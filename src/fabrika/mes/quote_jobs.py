@@ -10,13 +10,14 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from dbos import DBOS
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fabrika.contracts import JsonObject
+from fabrika.contracts.quotes import PricingResult
 from fabrika.core.cache import Cache
 from fabrika.mes import quoting
 from fabrika.mes.analysis import analyse
@@ -60,8 +61,8 @@ def context() -> QuoteContext:
 
 
 @DBOS.workflow(name=QUOTE_WORKFLOW)
-async def quote_job(request: dict[str, Any]) -> dict[str, Any]:
-    model_ids = models_to_analyse(request)
+async def quote_job(request: JsonObject) -> PricingResult:
+    model_ids = models_to_analyse(QuoteRequest.model_validate(request))
     total = len(model_ids) + 1
     supports: dict[str, float] = {}
     for done, model_id in enumerate(model_ids, start=1):
@@ -72,7 +73,8 @@ async def quote_job(request: dict[str, Any]) -> dict[str, Any]:
             await DBOS.set_event_async(PROGRESS, {"done": done, "total": total})
     result = await price_request(request, supports)
     QUOTES_DONE.labels("done" if result["ok"] else "refused").inc()
-    return {**result, "progress": {"done": total, "total": total}}
+    result["progress"] = {"done": total, "total": total}
+    return result
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5)
@@ -95,7 +97,7 @@ async def analyse_model(model_id: str) -> dict[str, float]:
 
     cached = await ctx.analyses.get_or_load(sha256, load, ttl_s=quoting.ANALYSIS_TTL_S)
     analysis = json.loads(cached)
-    return {sha256: analysis["support_volume_mm3"]}
+    return {sha256: float(analysis["support_volume_mm3"])}
 
 
 def _support_volume(data: bytes) -> float:
@@ -103,7 +105,7 @@ def _support_volume(data: bytes) -> float:
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5)
-async def price_request(request: dict[str, Any], supports: dict[str, float]) -> dict[str, Any]:
+async def price_request(request: JsonObject, supports: dict[str, float]) -> PricingResult:
     """Price the items (from the cache when the same request was priced before)."""
     ctx = context()
     async with ctx.sessions() as session, session.begin():

@@ -2,8 +2,8 @@
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
+from fabrika.contracts.quotes import QuoteDocument, QuoteLine
 from fabrika.mes.catalog import Catalog
 from fabrika.mes.pricing import ItemSpec, LineQuote, Quote
 
@@ -26,8 +26,8 @@ def quote_document(
     *,
     catalog_version: int,
     ready_by: dt.date | None,
-) -> dict[str, Any]:
-    lines = [
+) -> QuoteDocument:
+    lines: list[QuoteLine] = [
         {
             "summary": line_summary(catalog, spec, line, quote.currency),
             "material": spec.material,

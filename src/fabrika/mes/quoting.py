@@ -6,11 +6,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fabrika.contracts.orders import Item
+from fabrika.contracts.quotes import PricingResult, QuoteDocument
 from fabrika.core.cache import Cache
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
@@ -20,7 +21,6 @@ from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimens
 from fabrika.mes.production import QUOTES, booked_until, demands_of, stored_quote
 from fabrika.mes.quotes import quote_document
 from fabrika.mes.schemas import QuoteRequest
-from fabrika.orders.schemas import Item
 
 QUOTE_TTL_S = 3600
 ANALYSIS_TTL_S = 7 * 24 * 3600
@@ -64,11 +64,12 @@ def item_specs(
         support = 0.0
         if item.model_id is not None:
             model = models[item.model_id]
+            x, y, z = model.bbox_mm
             measurements = Measurements(
                 triangles=model.triangles,
                 volume_mm3=model.volume_mm3,
                 area_mm2=model.area_mm2,
-                bbox_mm=tuple(model.bbox_mm),
+                bbox_mm=(x, y, z),
             )
             support = supports.get(model.sha256, 0.0)
         else:
@@ -94,14 +95,14 @@ async def price_items(
     catalog: Catalog,
     version: int,
     supports: Mapping[str, float],
-) -> dict[str, Any]:
+) -> QuoteDocument:
     """The quote document without its lead time (which depends on today's bookings)."""
     specs = item_specs(items, models, supports)
     result = await asyncio.to_thread(quote_order, catalog, specs)
     return quote_document(catalog, result, specs, catalog_version=version, ready_by=None)
 
 
-async def with_lead_time(session: AsyncSession, document: dict[str, Any]) -> dict[str, Any]:
+async def with_lead_time(session: AsyncSession, document: QuoteDocument) -> QuoteDocument:
     """The quote with `ready_by`: when the order would be ready if booked now."""
     demands: list[Demand] = demands_of(document)
     booked = await booked_until(session, [d.machine_id for d in demands])
@@ -111,10 +112,10 @@ async def with_lead_time(session: AsyncSession, document: dict[str, Any]) -> dic
 
 
 async def store_quote(
-    session: AsyncSession, *, order_id: uuid.UUID, version: int, document: dict[str, Any]
-) -> dict[str, Any]:
+    session: AsyncSession, *, order_id: uuid.UUID, version: int, document: QuoteDocument
+) -> QuoteDocument:
     """Keep the order's quote (reservation reads it); the first one stored wins."""
-    stored = await session.scalar(
+    stored: QuoteDocument | None = await session.scalar(
         insert(QUOTES)
         .values(order_id=order_id, catalog_version=version, document=document)
         .on_conflict_do_nothing(index_elements=[QUOTES.c.order_id])
@@ -134,7 +135,7 @@ async def price_request(
     catalog: tuple[int, Catalog],
     quotes: Cache,
     supports: Mapping[str, float],
-) -> dict[str, Any]:
+) -> PricingResult:
     """{"ok": True, "quote": …} or {"ok": False, "code", "detail"}: the items priced with the
     catalog given as (version, catalog), from the cache when the same request was priced
     before; an order's quote is kept for its reservation, and asking again returns the one
@@ -151,7 +152,8 @@ async def price_request(
             )
             return json.dumps(document).encode()
 
-        document = json.loads(await quotes.get_or_load(key, price, ttl_s=QUOTE_TTL_S))
+        cached = await quotes.get_or_load(key, price, ttl_s=QUOTE_TTL_S)
+        document: QuoteDocument = json.loads(cached)  # our own JSON, as price() wrote it
     except QuoteRefused as refused:
         # Refused now (the catalog changed since?): a quote kept for the order still holds.
         if request.order_id and (kept := await stored_quote(session, request.order_id)):
@@ -178,5 +180,5 @@ async def known_supports(
         cached = await analyses.get(model.sha256)
         if cached is None:
             return None
-        supports[model.sha256] = json.loads(cached)["support_volume_mm3"]
+        supports[model.sha256] = float(json.loads(cached)["support_volume_mm3"])
     return supports

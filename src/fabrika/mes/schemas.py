@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from fabrika.orders.schemas import Item
+from fabrika.contracts.orders import Item
 
 
 class ModelView(BaseModel):

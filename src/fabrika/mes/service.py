@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fabrika.contracts.orders import Item
 from fabrika.core.errors import NotFound, Problem, Unprocessable
 from fabrika.mes.catalog import Catalog
 from fabrika.mes.geometry import Measurements, ModelError, measure, parse_stl
 from fabrika.mes.models import Model, ModelFile
-from fabrika.orders.schemas import Item
 
 
 def _problem_for_model(error: ModelError) -> Problem:

@@ -44,7 +44,9 @@ def _plain_body(message: Message) -> str:
     )
     if part is None:
         return ""
-    payload = part.get_payload(decode=True) or b""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
     text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
     return text.replace("\r\n", "\n")  # SMTP's line ends, not the message's
 
@@ -55,10 +57,11 @@ class MailboxHandler:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.pending: list[dict[str, str]] = []
-        self.flusher: asyncio.Task | None = None
+        self.flusher: asyncio.Task[None] | None = None
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        parsed = message_from_bytes(envelope.original_content or envelope.content)
+        raw = envelope.original_content or envelope.content or b""
+        parsed = message_from_bytes(raw if isinstance(raw, bytes) else raw.encode())
         subject, body = _subject(parsed), _plain_body(parsed)
         self.pending.extend(
             {

@@ -4,9 +4,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, StrictUndefined, Template
+
+from fabrika.contracts.saga import EmailParams
 
 TEMPLATES_PATH = Path(__file__).with_name("templates.toml")
 LANGUAGES = ("en", "ru")
@@ -51,7 +52,7 @@ def events() -> frozenset[str]:
     return frozenset(set.intersection(*per_language))
 
 
-def render(event: str, language: str, params: dict[str, Any]) -> Message:
+def render(event: str, language: str, params: EmailParams) -> Message:
     """The message for `event` in `language`, falling back to English for other languages."""
     templates = _templates().get(language) or _templates()["en"]
     if event not in templates:

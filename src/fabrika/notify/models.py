@@ -2,16 +2,14 @@
 
 import datetime as dt
 
-from sqlalchemy import DateTime, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from fabrika.core.db import schema_base
-
-Base = schema_base("notify")
+from fabrika.core.db import NAMING_CONVENTION, utc_now
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+class Base(DeclarativeBase):
+    metadata = MetaData(schema="notify", naming_convention=NAMING_CONVENTION)
 
 
 class Delivery(Base):
@@ -28,9 +26,9 @@ class Delivery(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -44,4 +42,4 @@ class MailboxMessage(Base):
     sender: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

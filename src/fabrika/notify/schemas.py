@@ -1,19 +1,20 @@
 """What other services send to the notify service."""
 
 import datetime as dt
-from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from fabrika.contracts.orders import Language
+from fabrika.contracts.saga import EmailParams
 from fabrika.core.addresses import EmailAddress
 
 
 class EmailRequest(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="Idempotency key, e.g. order:event")
     to: EmailAddress
-    language: Literal["ru", "en"] = "en"
+    language: Language = "en"
     event: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any] = {}
+    params: EmailParams = Field(default_factory=lambda: EmailParams())
 
 
 class DeliveryView(BaseModel):

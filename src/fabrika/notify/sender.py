@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import smtplib
 from collections.abc import Sequence
-from email.header import Header
 from email.mime.text import MIMEText
 from email.policy import compat32
 from typing import Protocol
@@ -58,7 +57,7 @@ def _envelope(settings: Settings, delivery: Outgoing) -> bytes:
     email = MIMEText(delivery.body, "plain", "utf-8")
     email["From"] = settings.mail_from
     email["To"] = delivery.recipient
-    email["Subject"] = Header(delivery.subject, "utf-8")
+    email["Subject"] = delivery.subject  # compat32 encodes and folds it (RFC 2047)
     return email.as_bytes(policy=SMTP_LINES)
 
 
@@ -119,7 +118,7 @@ async def deliver_due(sessions: async_sessionmaker[AsyncSession], settings: Sett
 def _failed(delivery: Outgoing, error: str, now: dt.datetime) -> Update:
     """The outbox row after a failed attempt: retried later, or given up after MAX_ATTEMPTS."""
     attempts = delivery.attempts + 1
-    changes: dict = {"attempts": attempts, "last_error": error}
+    changes: dict[str, object] = {"attempts": attempts, "last_error": error}
     if attempts >= MAX_ATTEMPTS:
         changes["status"] = "failed"
         DELIVERIES.labels("email", "failed").inc()

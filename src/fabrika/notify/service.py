@@ -19,7 +19,7 @@ log = structlog.get_logger()
 
 async def queue_email(session: AsyncSession, *, request: EmailRequest) -> DeliveryView:
     """Queue the message for an event once per key, however often it is asked for."""
-    params = dict(request.params)
+    params = request.params.copy()
     if "reason" in params:
         params["reason"] = localized_reason(
             request.language, params.get("reason_code"), params["reason"]

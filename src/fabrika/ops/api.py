@@ -1,40 +1,34 @@
 """The operators' API on the operators' entry, under /api/v1/ops/."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from dbos import DBOSClient
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from fabrika.crm.client import CrmClient
+from fabrika.contracts.orders import OrderStatus
+from fabrika.crm.client import CrmDep
 from fabrika.crm.schemas import OrderSummary
 from fabrika.ops import service
-from fabrika.orders.client import OrderSagaClient, request_cancellation
-from fabrika.orders.schemas import OrderStatus
+from fabrika.ops.schemas import (
+    AutoscalerReport,
+    CancellationAnswer,
+    OrderDetail,
+    OverdueReport,
+    RetryAnswer,
+)
+from fabrika.orders.client import SagasDep, request_cancellation
 
 router = APIRouter(prefix="/api/v1/ops", tags=["operators"])
 
 
-def get_crm(request: Request) -> CrmClient:
-    return CrmClient(request.app.state.http)
-
-
-CrmDep = Annotated[CrmClient, Depends(get_crm)]
-
-
 def get_dbos(request: Request) -> DBOSClient:
-    return request.app.state.dbos
+    dbos: DBOSClient = request.app.state.dbos
+    return dbos
 
 
 DbosDep = Annotated[DBOSClient, Depends(get_dbos)]
-
-
-def get_sagas(request: Request) -> OrderSagaClient:
-    return request.app.state.sagas
-
-
-SagasDep = Annotated[OrderSagaClient, Depends(get_sagas)]
 
 
 @router.get("/orders")
@@ -48,35 +42,35 @@ async def orders(
 
 
 @router.get("/orders/overdue")
-async def overdue(crm: CrmDep, dbos: DbosDep) -> dict[str, Any]:
+async def overdue(crm: CrmDep, dbos: DbosDep) -> OverdueReport:
     """Everything that should have ended by now and has not. Empty in normal operation."""
     return await service.overdue(crm, dbos)
 
 
 @router.get("/orders/{order_id}")
-async def order(order_id: UUID, crm: CrmDep, dbos: DbosDep) -> dict[str, Any]:
+async def order(order_id: UUID, crm: CrmDep, dbos: DbosDep) -> OrderDetail:
     """The order and its saga: state, executor, and each step's duration, attempts, errors."""
     view = await service.order(crm, order_id)
-    return {"order": view.model_dump(mode="json"), "saga": await service.saga_of(dbos, order_id)}
+    return OrderDetail(order=view, saga=await service.saga_of(dbos, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
-async def cancel(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> dict[str, Any]:
+async def cancel(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> CancellationAnswer:
     """Cancel an order not confirmed yet; the saga compensates and tells the customer."""
     state = await request_cancellation(crm, sagas, order_id, by="operator")
-    return {"id": str(order_id), "status": state.status, "cancellation": "requested"}
+    return CancellationAnswer(id=str(order_id), status=state.status, cancellation="requested")
 
 
 @router.post("/orders/{order_id}/retry", status_code=status.HTTP_202_ACCEPTED)
-async def retry(order_id: UUID, dbos: DbosDep) -> dict[str, Any]:
+async def retry(order_id: UUID, dbos: DbosDep) -> RetryAnswer:
     """Resume a failed saga from its last completed step."""
     return await service.retry(dbos, order_id)
 
 
 @router.get("/autoscaler")
-async def autoscaler(request: Request) -> dict[str, Any]:
+async def autoscaler(request: Request) -> AutoscalerReport:
     """Instances per service, the policies and the autoscaler's latest decisions."""
     report = request.app.state.settings.run_dir / "autoscaler.json"
     if not report.exists():
-        return {"enabled": False, "instances": {}, "policies": {}, "decisions": []}
-    return {"enabled": True, **json.loads(report.read_text())}
+        return AutoscalerReport(enabled=False, instances={}, policies={}, decisions=[])
+    return AutoscalerReport(enabled=True, **json.loads(report.read_text()))

@@ -27,7 +27,7 @@ async def _refresh_gauges(app: FastAPI) -> None:
             SAGAS_IN_FLIGHT.set(stats.in_flight)
             SAGAS_OVERDUE.set(stats.overdue)
             for status, count in stats.by_status.items():
-                ORDERS_BY_STATUS.labels(status).set(count)
+                ORDERS_BY_STATUS.labels(status.value).set(count)
         except Exception as exc:  # the gauges keep their last value; the next round retries
             log.warning("order gauges not refreshed", error=repr(exc))
         await asyncio.sleep(REFRESH_S)

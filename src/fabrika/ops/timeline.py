@@ -1,31 +1,32 @@
 """A saga's steps as an operator reads them. Pure."""
 
-from typing import Any
+from collections.abc import Sequence
 
-HIDDEN_STEPS = {"DBOS.sleep", "DBOS.recv", "DBOS.getEvent"}
+from dbos import StepInfo
+
+from fabrika.ops.schemas import StepOutcome, TimelineStep
 
 
-def step_timeline(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def step_timeline(steps: Sequence[StepInfo]) -> list[TimelineStep]:
     """Each step with its duration, attempts and outcome, in execution order."""
-    timeline = []
-    for step in steps:
-        name = step["function_name"].rsplit(".", 1)[-1]
-        started, completed = step.get("started_at_epoch_ms"), step.get("completed_at_epoch_ms")
-        output = step.get("output") if isinstance(step.get("output"), dict) else {}
-        entry: dict[str, Any] = {
-            "step": step["function_id"],
-            "name": name,
-            "started_at_ms": started,
-            "duration_ms": completed - started if started and completed else None,
-            "attempts": output.get("attempts", 1),
-        }
-        if step.get("error") is not None:
-            entry["outcome"] = "error"
-            entry["error"] = repr(step["error"])
-        elif output.get("ok") is False:
-            entry["outcome"] = "refused"
-            entry["error"] = f"{output.get('code')}: {output.get('detail')}"
-        else:
-            entry["outcome"] = "ok"
-        timeline.append(entry)
-    return timeline
+    return [_timeline_step(step) for step in steps]
+
+
+def _timeline_step(step: StepInfo) -> TimelineStep:
+    started, completed = step["started_at_epoch_ms"], step["completed_at_epoch_ms"]
+    output = step["output"] if isinstance(step["output"], dict) else {}
+    outcome: StepOutcome = "ok"
+    error = None
+    if step["error"] is not None:
+        outcome, error = "error", repr(step["error"])
+    elif output.get("ok") is False:
+        outcome, error = "refused", f"{output.get('code')}: {output.get('detail')}"
+    return TimelineStep(
+        step=step["function_id"],
+        name=step["function_name"].rsplit(".", 1)[-1],
+        started_at_ms=started,
+        duration_ms=completed - started if started and completed else None,
+        attempts=output.get("attempts", 1),
+        outcome=outcome,
+        error=error,
+    )

@@ -1,31 +1,35 @@
 """How the shop and B2B entries start order sagas and pass customers' decisions to them."""
 
 import datetime as dt
-from typing import Literal
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Literal
 from uuid import UUID
 
 from dbos import DBOSClient, EnqueueOptions
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
-from fabrika.core.errors import Conflict, NotFound
+from fabrika.contracts.orders import Channel, Customer, Item, Submission
+from fabrika.contracts.saga import Decider, Decision
+from fabrika.core.errors import Conflict, NotFound, Problem
 from fabrika.core.http import ServiceError, problem_from
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import close_dbos_client, open_dbos_client, register_queue
 from fabrika.crm.client import CrmClient
-from fabrika.crm.schemas import OrderState
-from fabrika.orders.schemas import Submission
+from fabrika.crm.schemas import AccountView, OrderState
+from fabrika.mes.client import MesClient
 
 # A queue per channel: a saga holds its queue slot while it waits for the customer, so
 # shop orders awaiting confirmation (up to a day, by the thousand) must never stand in the
 # way of B2B orders (O4). Waiting costs a worker only memory, hence the shop's many slots;
 # B2B sagas do not wait, and their slots bound the work one worker takes on at once.
-SLOTS_PER_CHANNEL = {"shop": 2000, "b2b": 200}
+SLOTS_PER_CHANNEL: dict[Channel, int] = {"shop": 2000, "b2b": 200}
 WORKFLOW_NAME = "order_saga"
 DECISION_TOPIC = "decision"
-Decision = Literal["confirm", "cancel"]
+DecisionKind = Literal["confirm", "cancel"]
 
 
-def queue_of(channel: str) -> str:
+def queue_of(channel: Channel) -> str:
     return f"orders-{channel}"
 
 
@@ -53,24 +57,75 @@ class OrderSagaClient:
         }
         await self.dbos.enqueue_async(options, submission.model_dump(mode="json"))
 
-    async def decide(self, order_id: UUID, decision: Decision, *, by: str = "customer") -> None:
+    async def decide(
+        self, order_id: UUID, decision: DecisionKind, *, by: Decider = "customer"
+    ) -> None:
         """Deliver a confirmation or a cancellation to the order's saga (kept until read)."""
-        await self.dbos.send_async(
-            workflow_id_of(order_id), {"decision": decision, "by": by}, topic=DECISION_TOPIC
-        )
+        message: Decision = {"decision": decision, "by": by}
+        await self.dbos.send_async(workflow_id_of(order_id), message, topic=DECISION_TOPIC)
 
     async def submitted_at(self, order_id: UUID) -> dt.datetime | None:
         """When the saga was started, or None if there is no saga for this order."""
         statuses = await self.dbos.list_workflows_async(
             workflow_ids=[workflow_id_of(order_id)], load_input=False, load_output=False
         )
-        if not statuses:
+        if not statuses or statuses[0].created_at is None:
             return None
         return dt.datetime.fromtimestamp(statuses[0].created_at / 1000, dt.UTC)
 
 
+def get_sagas(request: Request) -> OrderSagaClient:
+    sagas: OrderSagaClient = request.app.state.sagas
+    return sagas
+
+
+SagasDep = Annotated[OrderSagaClient, Depends(get_sagas)]
+
+
+async def submit_order(
+    *,
+    channel: Channel,
+    customer: Customer,
+    items: Sequence[Item],
+    due_date: dt.date | None,
+    mes: MesClient,
+    sagas: OrderSagaClient,
+    settings: Settings,
+    account: AccountView | None = None,
+) -> Submission:
+    """Check the items against the catalog, then start the order's saga: the one way both
+    the shop and the B2B entry place an order. A B2B order carries its account and the
+    account's limit for confirming itself."""
+    submitted_at = dt.datetime.now(dt.UTC)
+    if due_date is not None and due_date <= submitted_at.date():
+        raise Problem(
+            f"The due date {due_date} is not in the future; choose a later date.",
+            status=422,
+            type="validation-error",
+            title="Invalid request",
+            errors=[{"pointer": "/due_date", "detail": "must be after today"}],
+        )
+    try:
+        await mes.check_items(items)
+    except ServiceError as exc:
+        raise problem_from(exc) from exc
+    submission = Submission(
+        order_id=uuid.uuid4(),
+        channel=channel,
+        customer=customer,
+        items=list(items),
+        due_date=due_date,
+        submitted_at=submitted_at,
+        deadline_at=submitted_at + dt.timedelta(seconds=settings.deadline_s(channel)),
+        account_id=account.id if account else None,
+        price_limit=account.price_limit if account else None,
+    )
+    await sagas.start(submission)
+    return submission
+
+
 async def request_cancellation(
-    crm: CrmClient, sagas: OrderSagaClient, order_id: UUID, *, by: str
+    crm: CrmClient, sagas: OrderSagaClient, order_id: UUID, *, by: Decider
 ) -> OrderState:
     """Cancel an order for its customer or an operator, until it is confirmed.
 

@@ -3,17 +3,18 @@ lets it confirm itself, and until when a shop customer may confirm. Pure; shared
 saga's workflow and the step that registers an order priced at once."""
 
 import datetime as dt
-from typing import Any
 
+from fabrika.contracts.orders import OrderStatus, Submission
+from fabrika.contracts.quotes import QuoteDocument
+from fabrika.contracts.saga import PriceJson, TransitionJson
 from fabrika.core.settings import get_settings
-from fabrika.orders.schemas import OrderStatus, Submission
 
 
-def price_of(quote: dict[str, Any]) -> dict[str, Any]:
+def price_of(quote: QuoteDocument) -> PriceJson:
     return {"price": quote["total"], "currency": quote["currency"]}
 
 
-def over_price_limit(order: Submission, quote: dict[str, Any]) -> str | None:
+def over_price_limit(order: Submission, quote: QuoteDocument) -> str | None:
     """Why a B2B order's price may not confirm itself, or None when it may (or is a shop's)."""
     if order.channel != "b2b":
         return None
@@ -26,11 +27,17 @@ def over_price_limit(order: Submission, quote: dict[str, Any]) -> str | None:
     )
 
 
-def quote_transitions(order: Submission, quote: dict[str, Any]) -> list[dict[str, Any]]:
+def quote_transitions(order: Submission, quote: QuoteDocument) -> list[TransitionJson]:
     """QUOTED with the price, and CONFIRMED too for a B2B order within its account's limit."""
-    quoted = {"status": OrderStatus.QUOTED, "quote": quote, **price_of(quote)}
+    price = price_of(quote)
+    quoted: TransitionJson = {
+        "status": OrderStatus.QUOTED.value,
+        "quote": quote,
+        "price": price["price"],
+        "currency": price["currency"],
+    }
     if order.channel == "b2b" and over_price_limit(order, quote) is None:
-        return [quoted, {"status": OrderStatus.CONFIRMED}]
+        return [quoted, {"status": OrderStatus.CONFIRMED.value}]
     return [quoted]
 
 

@@ -7,13 +7,13 @@ orders through the API and place many, only when an order is accepted or cancell
 Every status, emailed or not, is in the order's history that both can read.
 """
 
-from typing import Any
-
+from fabrika.contracts.orders import Channel, OrderStatus, Submission
+from fabrika.contracts.quotes import QuoteDocument
+from fabrika.contracts.saga import EmailJson, EmailParams, PriceJson
 from fabrika.core.settings import get_settings
-from fabrika.orders.schemas import OrderStatus, Submission
 
 S = OrderStatus
-EMAILED: dict[str, frozenset[OrderStatus]] = {
+EMAILED: dict[Channel, frozenset[OrderStatus]] = {
     "shop": frozenset({S.REGISTERED, S.QUOTED, S.ACCEPTED, S.CANCELLED}),
     "b2b": frozenset({S.ACCEPTED, S.CANCELLED}),
 }
@@ -35,26 +35,26 @@ def email_for(
     order: Submission,
     status: OrderStatus,
     *,
-    price: dict[str, Any],
-    quote: dict | None = None,
+    price: PriceJson | None,
+    quote: QuoteDocument | None = None,
     deadline: str | None = None,
     reason: str | None = None,
     reason_code: str | None = None,
-) -> dict[str, Any] | None:
+) -> EmailJson | None:
     """The notify request (recipient, language, event, parameters) for one status email,
     or None when customers of this channel are not emailed at this status."""
     if status not in EMAILED[order.channel]:
         return None
     url = status_url(order)
-    params: dict[str, Any] = {
+    params: EmailParams = {
         "name": order.customer.name,
         "order_ref": order_ref(str(order.order_id)),
         "status_url": url,
         "confirm_url": f"{url}/confirm",
         "price": f"{price['price']:.2f}" if price else "",
-        "currency": price.get("currency", ""),
-        "ready_by": (quote or {}).get("ready_by"),
-        "lines": [line["summary"] for line in (quote or {}).get("lines", [])],
+        "currency": price["currency"] if price else "",
+        "ready_by": quote["ready_by"] if quote else None,
+        "lines": [line["summary"] for line in quote["lines"]] if quote else [],
         "deadline": deadline[:16].replace("T", " ") + " UTC" if deadline else "",
     }
     if status == OrderStatus.CANCELLED:

@@ -12,14 +12,16 @@ import time
 import tomllib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Literal, Self
 
 import httpx
 import structlog
 from prometheus_client import Gauge
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fabrika.contracts import JsonObject
 from fabrika.core.settings import Settings
 from fabrika.platform.autoscaler import Autoscaler, Decision, ScalingPolicy
 from fabrika.platform.scaling import Scaler
@@ -38,21 +40,50 @@ WAITING = text(
 )
 
 
+class ServiceScaling(BaseModel):
+    """One service's entry in autoscaling.toml."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: Literal["in_flight", "queue"]
+    queue: str | None = None
+    minimum: int
+    maximum: int
+    target: float
+    stabilization_s: float = 30.0
+
+    @model_validator(mode="after")
+    def _queue_named(self) -> Self:
+        if (self.metric == "queue") != (self.queue is not None):
+            raise ValueError("a queue metric names its queue, and only a queue metric does")
+        return self
+
+    def policy(self, service: str) -> ScalingPolicy:
+        return ScalingPolicy(
+            service,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            target=self.target,
+            stabilization_s=self.stabilization_s,
+        )
+
+
+class AutoscalingFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interval_s: float = 5.0
+    services: dict[str, ServiceScaling]
+
+
 def load_policies(
     path: Path = POLICIES_PATH,
-) -> tuple[float, dict[str, tuple[ScalingPolicy, dict]]]:
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    policies = {}
-    for service, spec in document["services"].items():
-        policy = ScalingPolicy(
-            service,
-            minimum=int(spec["minimum"]),
-            maximum=int(spec["maximum"]),
-            target=float(spec["target"]),
-            stabilization_s=float(spec["stabilization_s"]),
-        )
-        policies[service] = (policy, spec)
-    return float(document.get("interval_s", 5)), policies
+) -> tuple[float, dict[str, tuple[ScalingPolicy, ServiceScaling]]]:
+    """The decision interval and, per service, its policy and how its load is read."""
+    document = AutoscalingFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    policies = {
+        service: (spec.policy(service), spec) for service, spec in document.services.items()
+    }
+    return document.interval_s, policies
 
 
 async def in_flight_per_instance(http: httpx.AsyncClient, ports: list[int]) -> float | None:
@@ -67,21 +98,30 @@ async def in_flight_per_instance(http: httpx.AsyncClient, ports: list[int]) -> f
 
 
 class AutoscalerLoop:
-    def __init__(self, settings: Settings, scaler: Scaler, engine: AsyncEngine) -> None:
+    """Samples each service's load, decides, scales one instance a round, and reports."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scaler: Scaler,
+        engine: AsyncEngine,
+        *,
+        policies_path: Path = POLICIES_PATH,
+    ) -> None:
         self.settings = settings
         self.scaler = scaler
         self.engine = engine
-        self.interval_s, policies = load_policies()
+        self.interval_s, policies = load_policies(policies_path)
         self.scalers = {service: Autoscaler(policy) for service, (policy, _) in policies.items()}
         self.specs = {service: spec for service, (_, spec) in policies.items()}
-        self.decisions: list[dict[str, Any]] = []
+        self.decisions: list[JsonObject] = []
         self.samples: dict[str, list[float]] = {}
 
     async def metric(self, http: httpx.AsyncClient, service: str) -> float | None:
         spec = self.specs[service]
-        if spec["metric"] == "queue":
+        if spec.metric == "queue":
             async with self.engine.connect() as conn:
-                waiting = await conn.scalar(WAITING, {"queue": spec["queue"]})
+                waiting = await conn.scalar(WAITING, {"queue": spec.queue})
             return (waiting or 0) / max(self.scaler.count(service), 1)
         return await in_flight_per_instance(http, self.scaler.ports(service))
 

@@ -99,7 +99,7 @@ def platform_env(run_dir: Path, overrides: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _wait_for_banner(process: subprocess.Popen, timeout_s: float) -> None:
+def _wait_for_banner(process: subprocess.Popen[str], timeout_s: float) -> None:
     lines: list[str] = []
     ready = threading.Event()
 

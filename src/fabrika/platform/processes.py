@@ -43,7 +43,7 @@ class Supervisor:
         self.log_dir = run_dir / "logs"
         self.pid_dir = run_dir / "pids"
         self.children: list[Child] = []
-        self.retiring: set[asyncio.Task] = set()
+        self.retiring: set[asyncio.Task[None]] = set()
 
     async def start(self, child: Child) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,8 @@ class Supervisor:
         for child in self.exited():
             if time.monotonic() - child.started_at < min_uptime_s:
                 continue
-            log.warning("restarting", process=child.name, code=child.process.returncode)
+            code = child.process.returncode if child.process else None
+            log.warning("restarting", process=child.name, code=code)
             child.restarts += 1
             await self.start(child)
             restarted.append(child)

@@ -10,12 +10,13 @@ finish to another.
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import structlog
 
 from fabrika.core.settings import Settings
 from fabrika.gateway.routing import RoutingTable
-from fabrika.gateway.runtime import server_states, set_server_state
+from fabrika.gateway.runtime import ServerState, server_states, set_server_state
 from fabrika.platform.processes import Child, Supervisor
 from fabrika.platform.topology import MAX_INSTANCES, Instance, port_of
 
@@ -31,7 +32,7 @@ class Scaler:
         supervisor: Supervisor,
         table: RoutingTable,
         children: dict[str, Child],
-        make_child,
+        make_child: Callable[[Settings, Instance], Child],
     ) -> None:
         self.settings = settings
         self.supervisor = supervisor
@@ -94,7 +95,9 @@ class Scaler:
         log.info("scaled in", service=service, instance=name)
         return name
 
-    async def wait_for_server(self, server: str, condition, timeout_s: float) -> None:
+    async def wait_for_server(
+        self, server: str, condition: Callable[[ServerState], bool], timeout_s: float
+    ) -> None:
         """Wait until `condition` holds for `server` in all its backends (bounded)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s

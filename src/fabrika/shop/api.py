@@ -1,48 +1,36 @@
 """The shop entry's order API."""
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from fabrika.crm.client import CrmClient
-from fabrika.mes.client import MesClient
-from fabrika.orders.client import OrderSagaClient, request_cancellation
-from fabrika.orders.schemas import OrderIn, OrderView
+from fabrika.contracts.orders import Accepted, OrderIn, OrderStatus, OrderView
+from fabrika.crm.client import CrmDep
+from fabrika.mes.client import MesDep
+from fabrika.orders.client import SagasDep, request_cancellation, submit_order
 from fabrika.shop import service
-from fabrika.shop.schemas import Accepted
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 PRIVATE_FIELDS = {"customer_email", "account_id", "channel"}
 
 
-def get_crm(request: Request) -> CrmClient:
-    return CrmClient(request.app.state.http)
-
-
-def get_mes(request: Request) -> MesClient:
-    return MesClient(request.app.state.http)
-
-
-def get_sagas(request: Request) -> OrderSagaClient:
-    return request.app.state.sagas
-
-
-CrmDep = Annotated[CrmClient, Depends(get_crm)]
-MesDep = Annotated[MesClient, Depends(get_mes)]
-SagasDep = Annotated[OrderSagaClient, Depends(get_sagas)]
-
-
 @router.post("/orders", status_code=status.HTTP_202_ACCEPTED)
-async def submit_order(
+async def place_order(
     body: OrderIn, request: Request, response: Response, mes: MesDep, sagas: SagasDep
 ) -> Accepted:
     """Place an order; its price is calculated in the background. Follow `status_url`."""
-    deadline_s = request.app.state.settings.deadline_s("shop")
-    submission = await service.submit_order(body, mes=mes, sagas=sagas, deadline_s=deadline_s)
+    submission = await submit_order(
+        channel="shop",
+        customer=body.customer,
+        items=body.items,
+        due_date=body.due_date,
+        mes=mes,
+        sagas=sagas,
+        settings=request.app.state.settings,
+    )
     url = f"/api/v1/orders/{submission.order_id}"
     response.headers["Location"] = url
-    return Accepted(id=submission.order_id, status="NEW", status_url=url)
+    return Accepted(id=submission.order_id, status=OrderStatus.NEW, status_url=url)
 
 
 @router.get("/orders/{order_id}", response_model_exclude=PRIVATE_FIELDS)

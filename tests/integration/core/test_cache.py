@@ -68,10 +68,14 @@ async def test_without_redis_every_read_goes_to_the_source() -> None:
 
 
 async def test_caching_resumes_by_itself_when_redis_returns(redis, settings) -> None:
-    cache = Cache(redis, prefix=settings.redis_prefix, name=f"t-{uuid.uuid4().hex}", pause_s=0.2)
+    clock = [1000.0]
+    name = f"t-{uuid.uuid4().hex}"
+    cache = Cache(redis, prefix=settings.redis_prefix, name=name, pause_s=2, clock=lambda: clock[0])
     cache._failed("get", ConnectionError("simulated outage"))
     assert not cache.available
-    await asyncio.sleep(0.25)
+    clock[0] += 1.9
+    assert not cache.available  # still stepping aside
+    clock[0] += 0.2  # the pause is over
     load, calls = counting_loader(b"v")
     await cache.get_or_load("k", load, ttl_s=60)
     await cache.get_or_load("k", load, ttl_s=60)

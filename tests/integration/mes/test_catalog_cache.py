@@ -25,10 +25,19 @@ async def test_the_catalog_carries_an_etag_and_revalidates_with_304(mes) -> None
     assert stale.status_code == 200
 
 
-async def test_no_reader_sees_the_old_price_after_a_change_returns(mes) -> None:
+@pytest.fixture
+async def petg_price(mes):
+    """PETG's price now; put back after the test, so no other test sees the change."""
+    catalog = (await mes.get("/api/v1/catalog")).json()
+    price = next(m for m in catalog["materials"] if m["id"] == "petg")["price_per_kg"]
+    yield price
+    restored = await mes.patch("/api/v1/admin/catalog/materials/petg", json={"price_per_kg": price})
+    assert restored.status_code == 200
+
+
+async def test_no_reader_sees_the_old_price_after_a_change_returns(mes, petg_price) -> None:
     before = (await mes.get("/api/v1/catalog")).json()
-    old_price = next(m for m in before["materials"] if m["id"] == "petg")["price_per_kg"]
-    new_price = round(old_price + 1.25, 2)
+    new_price = round(petg_price + 1.25, 2)
 
     changed = await mes.patch(
         "/api/v1/admin/catalog/materials/petg", json={"price_per_kg": new_price}
@@ -41,6 +50,16 @@ async def test_no_reader_sees_the_old_price_after_a_change_returns(mes) -> None:
     assert (
         await mes.get("/api/v1/catalog", headers={"If-None-Match": old_etag})
     ).status_code == 200
+
+
+async def test_a_whole_catalog_read_can_be_published_back_as_a_new_version(mes) -> None:
+    catalog = (await mes.get("/api/v1/catalog")).json()
+
+    published = await mes.put("/api/v1/admin/catalog", json=catalog)
+
+    assert published.status_code == 200 and published.json()["version"] > catalog["version"]
+    again = (await mes.get("/api/v1/catalog")).json()
+    assert {**again, "version": 0} == {**catalog, "version": 0}
 
 
 async def test_an_unknown_material_cannot_be_changed(mes) -> None:

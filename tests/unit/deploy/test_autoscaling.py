@@ -12,8 +12,8 @@ from fabrika.platform.autoscaling import load_policies
 from tests.unit.deploy.manifests import Manifest, of_kind, workloads
 
 INTERVAL_S, POLICIES = load_policies()
-IN_FLIGHT = sorted(s for s, (_, spec) in POLICIES.items() if spec["metric"] == "in_flight")
-QUEUE = sorted(s for s, (_, spec) in POLICIES.items() if spec["metric"] == "queue")
+IN_FLIGHT = sorted(s for s, (_, spec) in POLICIES.items() if spec.metric == "in_flight")
+QUEUE = sorted(s for s, (_, spec) in POLICIES.items() if spec.metric == "queue")
 
 
 def quantity(text: str) -> float:
@@ -95,7 +95,7 @@ def test_the_queue_query_counts_waiting_and_running_jobs_of_the_policy_s_queue(
     assert table == SystemSchema.workflow_status.name
     assert {queue_column, status_column} <= set(SystemSchema.workflow_status.c.keys())
     assert (queue_column, status_column) == ("queue_name", "status")
-    assert queue == spec["queue"]
+    assert queue == spec.queue
     assert {s.strip().strip("'") for s in statuses.split(",")} == {
         WorkflowStatusString.ENQUEUED.value,
         WorkflowStatusString.PENDING.value,

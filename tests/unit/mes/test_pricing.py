@@ -1,5 +1,3 @@
-import dataclasses
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -231,9 +229,9 @@ def test_money_is_rounded_to_cents(spec: ItemSpec) -> None:
 
 
 def test_prices_follow_the_catalog() -> None:
-    dearer_pla = dataclasses.replace(PLA, price_per_kg=PLA.price_per_kg * 2)
+    dearer_pla = PLA.model_copy(update={"price_per_kg": PLA.price_per_kg * 2})
     materials = tuple(dearer_pla if m.id == "pla" else m for m in CATALOG.materials)
-    dearer = dataclasses.replace(CATALOG, materials=materials)
+    dearer = CATALOG.model_copy(update={"materials": materials})
     big = item((100, 100, 100))
     before, after = (quote_item(c, big).material_cost_per_part for c in (CATALOG, dearer))
     assert after == pytest.approx(before * 2, abs=CENT)
