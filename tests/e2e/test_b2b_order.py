@@ -7,6 +7,7 @@ import httpx
 import psycopg
 import pytest
 
+from fabrika.core.keys import hash_api_key
 from tests.e2e.conftest import DEMO_KEY, backend_switch, wait_for_status
 
 pytestmark = pytest.mark.e2e
@@ -95,16 +96,29 @@ def test_an_acceptance_the_crm_cannot_record_at_once_is_recorded_when_it_is_back
             wait_for_status(http, status_url, {"CONFIRMED"}, headers=auth)
             set_crm("maint")
             db.execute("SELECT pg_advisory_unlock_all()")
-        try:
-            time.sleep(1.5)  # MES accepts; recording it finds no CRM and is retried
-        finally:
-            set_crm("ready")
+            try:
+                # MES accepts, and the first step ends without the CRM's record of it.
+                first_step_recorded(db, response.json()["id"])
+            finally:
+                set_crm("ready")
         accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
         saga = http.get(f"{platform.ops}/api/v1/ops/orders/{response.json()['id']}").json()
     assert accepted["status"] == "ACCEPTED", accepted
     statuses = [entry["status"] for entry in accepted["history"]]
     assert statuses == ["NEW", "REGISTERED", "QUOTED", "CONFIRMED", "RESERVED", "ACCEPTED"]
     assert [step["name"] for step in saga["saga"]["steps"]] == ["open_order", "record_accepted"]
+
+
+def first_step_recorded(db: psycopg.Connection, order_id: str, timeout_s: float = 60) -> None:
+    """Wait until the saga's first step (open_order) has ended and DBOS recorded it."""
+    deadline = time.monotonic() + timeout_s
+    query = (
+        "SELECT 1 FROM dbos.operation_outputs WHERE workflow_uuid = %s "
+        "AND function_name LIKE '%%open_order' AND completed_at_epoch_ms IS NOT NULL"
+    )
+    while db.execute(query, (f"order-{order_id}",)).fetchone() is None:
+        assert time.monotonic() < deadline, "the saga's first step never ended"
+        time.sleep(0.1)
 
 
 def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> None:
@@ -145,13 +159,34 @@ def test_a_missing_or_wrong_key_is_unauthorized(platform) -> None:
     assert missing.headers["www-authenticate"] == "Bearer"
 
 
-def test_another_accounts_order_is_not_visible(platform) -> None:
-    with httpx.Client(timeout=30) as http:
-        response = http.get(
-            f"{platform.b2b}/v1/orders/{uuid.uuid4()}",
-            headers={"Authorization": f"Bearer {DEMO_KEY}"},
+def other_account_key(platform) -> str:
+    """A second account, straight into the CRM's table, with a key of its own."""
+    key = "fab_other_" + uuid.uuid4().hex
+    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
+        db.execute(
+            "INSERT INTO crm.accounts (id, name, email, language, api_key_hash, price_limit, "
+            "created_at) VALUES (%s, 'Other GmbH', 'buyer@other.example', 'en', %s, 100, now())",
+            (uuid.uuid4(), hash_api_key(key)),
         )
-    assert response.status_code == 404
+    return key
+
+
+def test_another_accounts_order_is_not_found(platform) -> None:
+    other = {"Authorization": f"Bearer {other_account_key(platform)}"}
+    with httpx.Client(timeout=30) as http:
+        placed = http.post(
+            f"{platform.b2b}/v1/orders", json=one_part_order("pla", 11), headers=AUTH
+        )
+        assert placed.status_code == 202, placed.text
+        url = platform.b2b + placed.json()["status_url"]
+        own = wait_for_status(http, url, {"REGISTERED", "QUOTED", "ACCEPTED"}, headers=AUTH)
+        theirs = http.get(url, headers=other)
+        unknown = http.get(f"{platform.b2b}/v1/orders/{uuid.uuid4()}", headers=other)
+    assert own["id"] == placed.json()["id"]
+    assert theirs.status_code == unknown.status_code == 404
+    # Nothing tells the other account that the order exists: the same answer as for none.
+    assert theirs.json()["title"] == unknown.json()["title"]
+    assert "customer_email" not in theirs.text and "Demo" not in theirs.text
 
 
 def test_shop_routes_are_not_reachable_on_the_b2b_entry(platform) -> None:

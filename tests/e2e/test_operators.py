@@ -2,6 +2,7 @@
 
 import uuid
 
+import psycopg
 import pytest
 
 from tests.e2e.conftest import wait_for_mail, wait_for_status
@@ -63,6 +64,33 @@ def test_a_running_saga_cannot_be_retried(platform, http) -> None:
     assert response.json()["saga_status"] == "PENDING"
 
 
-def test_nothing_is_overdue_in_normal_operation(platform, http) -> None:
+def test_an_open_order_past_its_deadline_is_overdue_and_one_in_time_is_not(platform, http) -> None:
+    status_url, in_time, _ = place(platform, http)
+    wait_for_status(http, status_url, {"QUOTED"})
+    late, _ = registered_past_its_deadline(platform)
+
     overdue = http.get(f"{platform.ops}/api/v1/ops/orders/overdue").json()
-    assert overdue == {"orders": [], "sagas_not_started": [], "sagas_failed": []}
+
+    listed = {order["id"] for order in overdue["orders"]}
+    assert late in listed and in_time not in listed
+    saga_ids = {saga["workflow_id"] for saga in overdue["sagas_failed"]}
+    assert f"order-{in_time}" not in saga_ids
+
+
+def registered_past_its_deadline(platform) -> tuple[str, str]:
+    """An order the CRM holds as REGISTERED whose deadline passed an hour ago, as an order
+    left behind by a saga nobody resumed would be (written straight into the CRM)."""
+    order_id, email = str(uuid.uuid4()), f"late-{uuid.uuid4().hex[:8]}@example.com"
+    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
+        customer = db.execute(
+            "INSERT INTO crm.customers (id, email, name, language, created_at) "
+            "VALUES (%s, %s, 'Late', 'en', now()) RETURNING id",
+            (uuid.uuid4(), email),
+        ).fetchone()[0]
+        db.execute(
+            "INSERT INTO crm.orders (id, channel, customer_id, status, items, submitted_at, "
+            "deadline_at, updated_at) VALUES (%s, 'shop', %s, 'REGISTERED', '[]', "
+            "now() - interval '2 hours', now() - interval '1 hour', now())",
+            (order_id, customer),
+        )
+    return order_id, email

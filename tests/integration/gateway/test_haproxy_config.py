@@ -9,6 +9,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ ENTRIES = ("shop", "b2b", "ops", "internal")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 STARTUP_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 10
-SEEN: Counter[tuple[str, str]] = Counter()  # (method, path) → requests the fake received
+# (method, path) → requests the fake received; each test asks for paths of its own.
+SEEN: Counter[tuple[str, str]] = Counter()
 
 
 class FakeMes(BaseHTTPRequestHandler):
@@ -266,17 +268,19 @@ def test_a_service_without_servers_is_a_problem_503_that_names_it(gateway: Gatew
 
 
 def test_a_failed_get_is_retried(gateway: Gateway) -> None:
-    response = httpx.get(gateway.url("internal", "/mes/v1/unavailable/get"))
+    path = f"/mes/v1/unavailable/{uuid.uuid4()}"  # counted for this test alone
+    response = httpx.get(gateway.url("internal", path))
 
     assert response.status_code == 503
-    assert SEEN[("GET", "/mes/v1/unavailable/get")] == 3
+    assert SEEN[("GET", path)] == 3
 
 
 def test_a_failed_post_is_never_sent_twice(gateway: Gateway) -> None:
-    response = httpx.post(gateway.url("internal", "/mes/v1/unavailable/post"), json={})
+    path = f"/mes/v1/unavailable/{uuid.uuid4()}"  # counted for this test alone
+    response = httpx.post(gateway.url("internal", path), json={})
 
     assert response.status_code == 503
-    assert SEEN[("POST", "/mes/v1/unavailable/post")] == 1
+    assert SEEN[("POST", path)] == 1
 
 
 def test_the_stats_port_serves_prometheus_metrics(gateway: Gateway) -> None:

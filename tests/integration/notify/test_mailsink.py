@@ -42,6 +42,14 @@ async def mailbox(engine, to: str) -> list[MailboxMessage]:
         return list((await db.execute(statement.order_by(MailboxMessage.id))).all())
 
 
+async def filed_once(engine, to: str, count: int, timeout_s: float = 10) -> list:
+    """The mailbox of `to` once it holds `count` messages (bounded)."""
+    async with asyncio.timeout(timeout_s):
+        while len(filed := await mailbox(engine, to)) < count:
+            await asyncio.sleep(0.02)
+    return filed
+
+
 async def test_a_batch_sent_over_one_connection_is_filed_whole_and_readable(sink) -> None:
     settings, _, engine = sink
     to = f"{uuid.uuid4().hex[:8]}@example.com"
@@ -54,8 +62,7 @@ async def test_a_batch_sent_over_one_connection_is_filed_whole_and_readable(sink
     ]
     results = await asyncio.to_thread(_send_batch, settings, sent)
     assert set(results.values()) == {None}
-    await asyncio.sleep(0.5)  # past the sink's batching pause
-    filed = await mailbox(engine, to)
+    filed = await filed_once(engine, to, len(sent))  # the sink files them a moment later
     assert [(m.subject, m.body) for m in filed] == [(d.subject, d.body) for d in sent]
 
 

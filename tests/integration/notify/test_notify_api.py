@@ -4,8 +4,10 @@ import asyncio
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from fabrika.core.db import create_engine
+from fabrika.notify import sender
 from fabrika.notify.app import build
 from fabrika.notify.mailsink import MailboxHandler
 
@@ -60,25 +62,50 @@ async def test_an_email_reaches_the_mailbox_in_the_customers_language(notify) ->
 
 
 async def test_a_queued_email_wakes_the_idle_sender_at_once(serve, mailsink, monkeypatch) -> None:
+    # Idle, the sender would look again only after a minute; it counts the outbox just
+    # before it waits, which tells the test that it is idle now.
     monkeypatch.setattr("fabrika.notify.sender.IDLE_S", 60.0)
+    idle = asyncio.Event()
+    count_queued = sender._queued
+
+    async def counted(sessions):
+        idle.set()
+        return await count_queued(sessions)
+
+    monkeypatch.setattr("fabrika.notify.sender._queued", counted)
     async with serve(build()) as notify:
-        await asyncio.sleep(0.2)  # the sender has looked once and found nothing due
+        await asyncio.wait_for(idle.wait(), 10)
         to = f"{uuid.uuid4().hex[:8]}@example.com"
         await notify.post("/notify/v1/emails", json=email(to, f"k-{to}"))
         assert len(await delivered(notify, to, 1, timeout_s=10)) == 1
 
 
-async def test_the_same_key_sends_once_even_when_asked_concurrently(notify) -> None:
+async def test_the_same_key_sends_once_even_when_asked_concurrently(notify, settings) -> None:
     to = f"{uuid.uuid4().hex[:8]}@example.com"
     key = f"order:{uuid.uuid4()}:REGISTERED"
     responses = await asyncio.gather(
         *(notify.post("/notify/v1/emails", json=email(to, key)) for _ in range(5))
     )
     assert all(r.status_code == 202 for r in responses)
-    await delivered(notify, to, 1)
-    await asyncio.sleep(0.5)  # a duplicate would be delivered by now
-    mailbox = (await notify.get("/api/v1/mailbox", params={"to": to})).json()
-    assert len(mailbox) == 1
+    assert len(await delivered(notify, to, 1)) == 1
+    # One outbox row for the key, sent by one attempt: nothing is left to deliver again.
+    assert await outbox_rows_once_sent(settings, key) == [("sent", 1)]
+
+
+async def outbox_rows_once_sent(settings, key: str, timeout_s: float = 10) -> list[tuple]:
+    """The outbox rows of `key` (status, attempts), once none is queued any more."""
+    engine = create_engine(settings.sqlalchemy_url, pool_size=1)
+    query = text("SELECT status, attempts FROM notify.deliveries WHERE key = :key")
+    try:
+        async with asyncio.timeout(timeout_s), engine.connect() as db:
+            while True:
+                rows = [tuple(row) for row in (await db.execute(query, {"key": key})).all()]
+                if rows and all(status != "queued" for status, _ in rows):
+                    return rows
+                await db.rollback()  # a new snapshot for the next look
+                await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
 
 
 async def test_an_unknown_event_is_refused_and_nothing_is_sent(notify) -> None:

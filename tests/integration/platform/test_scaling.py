@@ -5,38 +5,10 @@ import asyncio
 import httpx
 import pytest
 
-from fabrika.gateway.routing import load_routing_table
 from fabrika.gateway.runtime import server_states
-from fabrika.platform.processes import Child, Supervisor
 from fabrika.platform.scaling import Scaler
-from fabrika.platform.topology import Instance, port_of
-from fabrika.platform.up import haproxy_binary, service_child, write_gateway_config
-from tests.ports import free_port, free_port_range
 
 pytestmark = pytest.mark.usefixtures("database")
-
-
-@pytest.fixture
-async def gateway_with_one_mes(settings, tmp_path):
-    local = settings.model_copy(
-        update={
-            "run_dir": tmp_path,
-            "service_port_base": free_port_range(64),
-            **{f"{name}_port": free_port() for name in ("shop", "b2b", "ops", "internal", "stats")},
-        }
-    )
-    supervisor = Supervisor(tmp_path)
-    first = Instance("mes", 0, port_of("mes", 0, local.service_port_base))
-    try:
-        mes = await supervisor.start(service_child(local, first))
-        await supervisor.wait_ready([mes], timeout_s=60)
-        config = write_gateway_config(local, [first])
-        await supervisor.start(Child("gateway", [haproxy_binary(), "-W", "-db", "-f", config]))
-        scaler = Scaler(local, supervisor, load_routing_table(), {"mes-0": mes}, service_child)
-        await scaler.wait_for_server("mes-0", lambda state: state.up, timeout_s=15)
-        yield local, scaler
-    finally:
-        await supervisor.stop_all()
 
 
 async def test_scaling_out_and_in_under_load_loses_no_request(gateway_with_one_mes) -> None:
@@ -55,10 +27,11 @@ async def test_scaling_out_and_in_under_load_loses_no_request(gateway_with_one_m
     async with httpx.AsyncClient(timeout=10) as http:
         clients = [asyncio.create_task(load(http)) for _ in range(4)]
         for _ in range(3):
+            before = await served_by(scaler, "mes-1")
             assert (await scaler.scale_out("mes")).name == "mes-1"
-            await asyncio.sleep(1.0)
+            await served_more(scaler, "mes-1", than=before)  # it takes its share of the load
             assert await scaler.scale_in("mes") == "mes-1"
-            await asyncio.sleep(0.5)
+            await served_more(scaler, "mes-0", than=await served_by(scaler, "mes-0"))
         stop.set()
         await asyncio.gather(*clients)
 
@@ -69,6 +42,18 @@ async def test_scaling_out_and_in_under_load_loses_no_request(gateway_with_one_m
     assert scaler.count("mes") == 1
     await asyncio.wait_for(asyncio.gather(*scaler.supervisor.retiring), 30)
     assert [c.name for c in scaler.supervisor.children] == ["mes-0", "gateway"]
+
+
+async def served_by(scaler: Scaler, server: str) -> int:
+    """Requests the gateway has sent to `server` so far, over all its backends."""
+    return sum(s.served for s in await server_states(scaler.socket) if s.server == server)
+
+
+async def served_more(scaler: Scaler, server: str, *, than: int, timeout_s: float = 30) -> None:
+    """Wait until `server` has been sent more requests than `than` (bounded)."""
+    async with asyncio.timeout(timeout_s):
+        while await served_by(scaler, server) <= than:
+            await asyncio.sleep(0.05)
 
 
 async def test_a_worker_is_scaled_without_waiting_on_the_gateway(gateway_with_one_mes) -> None:

@@ -1,7 +1,7 @@
 import pytest
 
+from fabrika.contracts.orders import OrderStatus as S
 from fabrika.crm.lifecycle import TransitionRefused, already_reached, check_transition
-from fabrika.orders.schemas import OrderStatus as S
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,55 @@ def test_a_status_passed_already_counts_as_recorded(current: S, target: S) -> No
 )
 def test_a_status_not_passed_yet_is_not_recorded(current: S, target: S) -> None:
     assert not already_reached(current, target)
+
+
+# The whole table, written out as the specification: every pair of statuses is either
+# allowed (listed here) or refused, with a message that says why.
+ALLOWED = {
+    (S.NEW, S.REGISTERED),
+    (S.REGISTERED, S.QUOTED),
+    (S.QUOTED, S.CONFIRMED),
+    (S.CONFIRMED, S.RESERVED),
+    (S.RESERVED, S.ACCEPTED),
+    (S.NEW, S.CANCELLED),
+    (S.REGISTERED, S.CANCELLED),
+    (S.QUOTED, S.CANCELLED),
+    (S.CONFIRMED, S.CANCELLED),
+    (S.RESERVED, S.CANCELLED),
+}
+EVERY_PAIR = [(current, target) for current in S for target in S]
+
+
+@pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))
+def test_an_allowed_transition_is_taken(current: S, target: S) -> None:
+    check_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"), [pair for pair in EVERY_PAIR if pair not in ALLOWED]
+)
+def test_every_other_transition_is_refused_saying_why(current: S, target: S) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        check_transition(current, target)
+    if current in (S.ACCEPTED, S.CANCELLED):
+        assert str(refused.value) == f"The order is already {current.value} and cannot change."
+    else:
+        assert (
+            str(refused.value) == f"An order that is {current.value} cannot become {target.value}."
+        )
+
+
+FORWARD = [S.NEW, S.REGISTERED, S.QUOTED, S.CONFIRMED, S.RESERVED, S.ACCEPTED]
+
+
+def reached_by_spec(current: S, target: S) -> bool:
+    """Recording `target` again changes nothing when the order went through it already:
+    on the forward path, any status up to the current one; CANCELLED only when cancelled."""
+    if S.CANCELLED in (current, target):
+        return current == target
+    return FORWARD.index(target) <= FORWARD.index(current)
+
+
+@pytest.mark.parametrize(("current", "target"), EVERY_PAIR)
+def test_whether_a_status_was_reached_follows_the_forward_path(current: S, target: S) -> None:
+    assert already_reached(current, target) is reached_by_spec(current, target)

@@ -2,10 +2,10 @@ import uuid
 
 import pytest
 
+from fabrika.contracts.orders import Item
 from fabrika.core.http import ServiceError
 from fabrika.mes import client as mes_client
 from fabrika.mes.client import MesClient
-from fabrika.orders.schemas import Item
 
 
 @pytest.fixture

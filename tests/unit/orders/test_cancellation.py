@@ -5,11 +5,11 @@ import uuid
 
 import pytest
 
+from fabrika.contracts.orders import OrderStatus
 from fabrika.core.errors import Conflict, NotFound, Problem
 from fabrika.core.http import ServiceError
 from fabrika.crm.schemas import OrderState
 from fabrika.orders.client import request_cancellation
-from fabrika.orders.schemas import OrderStatus
 
 
 class FakeCrm:

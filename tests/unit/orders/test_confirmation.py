@@ -1,9 +1,9 @@
 import datetime as dt
 import uuid
 
+from fabrika.contracts.orders import Customer, Item, OrderStatus, Submission
 from fabrika.core.settings import get_settings
 from fabrika.orders.confirmation import confirm_by, over_price_limit, quote_transitions
-from fabrika.orders.schemas import Customer, Item, OrderStatus, Submission
 
 NOW = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
 QUOTE = {"total": 120.0, "currency": "EUR", "lines": []}

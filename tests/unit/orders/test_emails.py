@@ -1,8 +1,8 @@
 import datetime as dt
 import uuid
 
+from fabrika.contracts.orders import Customer, Item, OrderStatus, Submission
 from fabrika.orders.emails import email_for, order_ref
-from fabrika.orders.schemas import Customer, Item, OrderStatus, Submission
 
 
 def submission(channel: str = "shop", language: str = "ru") -> Submission:
