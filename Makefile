@@ -7,16 +7,32 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: up test install system services lint bench clean
+.PHONY: up test install system services lint coverage mutation bench clean
 
 up: install services
 	$(VENV)/bin/fabrika up $(if $(SCALE),--scale $(SCALE),)
 
-test: install services
+test: install services lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# ruff (lint and format) and mypy (strict, with the pydantic plugin) over src/.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# The whole suite with coverage that follows the platform's child processes and DBOS's
+# threads; the report is per package.
+coverage: install services
+	rm -rf .coverage .coverage.* htmlcov
+	$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
+	$(PY) -m coverage combine -q
+	$(PY) tools/coverage_by_package.py
+
+# Mutation testing of the pure domain modules against the unit tests (mutmut); prints the
+# score per module. Takes some minutes; not part of `make test`.
+mutation: install
+	$(PY) tools/mutation.py
 
 bench: install services
 	@command -v wrk >/dev/null 2>&1 || \
