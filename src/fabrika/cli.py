@@ -95,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
     )
     kube_routes.add_argument("-o", "--output", default="-", help="file to write; - is stdout")
     kube_routes.set_defaults(run=_kube_routes)
+    from fabrika.crm.commands import add_commands
+
+    add_commands(commands)
     return root
 
 

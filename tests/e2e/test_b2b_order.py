@@ -7,11 +7,17 @@ import httpx
 import psycopg
 import pytest
 
-from fabrika.core.keys import hash_api_key
 from tests.e2e.conftest import DEMO_KEY, backend_switch, wait_for_status
+from tests.e2e.partners import new_partner
 
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
+
+
+def place(http: httpx.Client, platform, order: dict, auth: dict = AUTH) -> httpx.Response:
+    """POST /v1/orders as a partner does: with a fresh Idempotency-Key."""
+    headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+    return http.post(f"{platform.b2b}/v1/orders", json=order, headers=headers)
 
 
 def one_part_order(material: str, size_mm: float, *, quantity: int = 1) -> dict:
@@ -23,7 +29,7 @@ def one_part_order(material: str, size_mm: float, *, quantity: int = 1) -> dict:
 def test_a_b2b_order_under_the_limit_is_accepted_without_confirmation(platform) -> None:
     auth, order = AUTH, one_part_order("petg", 30, quantity=2)
     with httpx.Client(timeout=30) as http:
-        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        response = place(http, platform, order, auth)
         assert response.status_code == 202, response.text
         status_url = platform.b2b + response.json()["status_url"]
         accepted = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
@@ -45,11 +51,11 @@ def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platfo
     with httpx.Client(timeout=30) as http:
         # A first order of this kind has its items checked by MES; the check is then
         # remembered for a few seconds, so the second order is taken while MES is away.
-        first = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        first = place(http, platform, order, auth)
         assert first.status_code == 202, first.text
         set_mes("maint")
         try:
-            second = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+            second = place(http, platform, order, auth)
             assert second.status_code == 202, second.text
             status_url = platform.b2b + second.json()["status_url"]
             wait_for_status(http, status_url, {"REGISTERED"}, headers=auth)
@@ -90,7 +96,7 @@ def test_an_acceptance_the_crm_cannot_record_at_once_is_recorded_when_it_is_back
         with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
             for machine in machines:
                 db.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"mes:{machine}",))
-            response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+            response = place(http, platform, order, auth)
             assert response.status_code == 202, response.text
             status_url = platform.b2b + response.json()["status_url"]
             wait_for_status(http, status_url, {"CONFIRMED"}, headers=auth)
@@ -134,7 +140,7 @@ def test_a_b2b_order_over_the_limit_is_cancelled_with_the_reason(platform) -> No
         ]
     }
     with httpx.Client(timeout=30) as http:
-        response = http.post(f"{platform.b2b}/v1/orders", json=order, headers=auth)
+        response = place(http, platform, order, auth)
         status_url = platform.b2b + response.json()["status_url"]
         cancelled = wait_for_status(http, status_url, {"ACCEPTED", "CANCELLED"}, headers=auth)
     assert cancelled["status"] == "CANCELLED"
@@ -159,24 +165,10 @@ def test_a_missing_or_wrong_key_is_unauthorized(platform) -> None:
     assert missing.headers["www-authenticate"] == "Bearer"
 
 
-def other_account_key(platform) -> str:
-    """A second account, straight into the CRM's table, with a key of its own."""
-    key = "fab_other_" + uuid.uuid4().hex
-    with psycopg.connect(platform.env["FABRIKA_DATABASE_URL"], autocommit=True) as db:
-        db.execute(
-            "INSERT INTO crm.accounts (id, name, email, language, api_key_hash, price_limit, "
-            "created_at) VALUES (%s, 'Other GmbH', 'buyer@other.example', 'en', %s, 100, now())",
-            (uuid.uuid4(), hash_api_key(key)),
-        )
-    return key
-
-
 def test_another_accounts_order_is_not_found(platform) -> None:
-    other = {"Authorization": f"Bearer {other_account_key(platform)}"}
     with httpx.Client(timeout=30) as http:
-        placed = http.post(
-            f"{platform.b2b}/v1/orders", json=one_part_order("pla", 11), headers=AUTH
-        )
+        other = new_partner(http, platform).auth
+        placed = place(http, platform, one_part_order("pla", 11))
         assert placed.status_code == 202, placed.text
         url = platform.b2b + placed.json()["status_url"]
         own = wait_for_status(http, url, {"REGISTERED", "QUOTED", "ACCEPTED"}, headers=AUTH)

@@ -1,23 +1,57 @@
-"""The B2B service's ASGI app."""
+"""The B2B service's ASGI app: the partner API, its quotas and its ledger."""
 
-from cachetools import TTLCache
+import asyncio
+import contextlib
+
+import structlog
 from fastapi import FastAPI
 
-from fabrika.b2b.api import router
+from fabrika.b2b import api, quotes
+from fabrika.b2b.auth import RateLimitHeaders, key_cache
+from fabrika.b2b.idempotency import Ledger
+from fabrika.b2b.openapi import DOCS, document_partner_api
+from fabrika.b2b.quotas import Quotas
 from fabrika.core.app import create_app
 from fabrika.orders.client import close_saga_client, open_saga_client
 
-# A key checked in the last 30 s is not checked again: a revoked key stops working within
-# that time, and the CRM is spared one call per partner request.
-ACCOUNT_CACHE_TTL_S = 30
+log = structlog.get_logger()
+PURGE_EVERY_S = 3600.0
+
+
+async def _purge_ledger(ledger: Ledger) -> None:
+    """Drop ledger entries older than a day, once an hour (every instance; it is cheap)."""
+    while True:
+        try:
+            await ledger.purge_expired()
+        except Exception as exc:  # the next round tries again
+            log.warning("ledger purge failed", error=repr(exc))
+        await asyncio.sleep(PURGE_EVERY_S)
 
 
 async def _start(app: FastAPI) -> None:
-    app.state.accounts = TTLCache(maxsize=10_000, ttl=ACCOUNT_CACHE_TTL_S)
+    app.state.keys = key_cache()
+    app.state.quotas = Quotas(app.state.redis, prefix=app.state.settings.redis_prefix)
+    app.state.ledger = Ledger(app.state.sessions)
+    app.state.purge = asyncio.create_task(_purge_ledger(app.state.ledger))
     await open_saga_client(app)
 
 
+async def _stop(app: FastAPI) -> None:
+    app.state.purge.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.state.purge
+    await close_saga_client(app)
+
+
 def build() -> FastAPI:
-    return create_app(
-        "b2b", routers=[router], uses_db=False, on_startup=_start, on_shutdown=close_saga_client
+    app = create_app(
+        "b2b",
+        routers=[api.router, quotes.router],
+        uses_redis=True,
+        on_startup=_start,
+        on_shutdown=_stop,
+        docs=DOCS,
+        middleware=[RateLimitHeaders],
     )
+    document_partner_api(app)
+    return app

@@ -76,6 +76,9 @@ class Submission(BaseModel):
     deadline_at: dt.datetime
     account_id: UUID | None = None
     price_limit: float | None = None
+    external_ref: str | None = None
+    # A partner's finished quote whose price the order takes (while the quote is valid).
+    quote_job_id: str | None = None
 
 
 class HistoryEntry(BaseModel):
@@ -101,6 +104,7 @@ class OrderView(BaseModel):
     deadline_at: dt.datetime | None = None
     account_id: UUID | None = None
     customer_email: str | None = None
+    external_ref: str | None = None
 
 
 class Accepted(BaseModel):

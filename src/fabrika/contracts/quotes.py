@@ -45,6 +45,7 @@ class QuoteDocument(TypedDict):
     ready_by: str | None
     catalog_version: int
     lines: list[QuoteLine]
+    valid_until: NotRequired[str]  # ISO time: an order may take this price until then
 
 
 class QuoteJobStatus(StrEnum):

@@ -4,6 +4,8 @@ import gc
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -50,6 +52,23 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+@dataclass(frozen=True)
+class ApiDocs:
+    """How a service presents its API in its OpenAPI document."""
+
+    title: str
+    description: str = ""
+    version: str = "1"
+    openapi_url: str = "/openapi.json"
+    tags: list[dict[str, str]] | None = None
+
+
+class ASGIMiddleware(Protocol):
+    def __init__(self, app: ASGIApp) -> None: ...
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
+
+
 def create_app(
     service: str,
     *,
@@ -60,8 +79,12 @@ def create_app(
     on_startup: Hook | None = None,
     on_shutdown: Hook | None = None,
     settings: Settings | None = None,
+    docs: ApiDocs | None = None,
+    middleware: Sequence[type[ASGIMiddleware]] = (),
 ) -> FastAPI:
-    """A FastAPI app with Fabrika's habits; resources are built in lifespan, not at import."""
+    """A FastAPI app with Fabrika's habits; resources are built in lifespan, not at import.
+    `docs` says where its OpenAPI document is and what it tells readers (by default, an
+    internal service's, at /openapi.json)."""
     settings = settings or get_settings()
     configure_logging(service, settings.log_level)
     configure_tracing(service)
@@ -99,11 +122,24 @@ def create_app(
                 await app.state.redis.aclose()
             log.info("service stopped")
 
-    app = FastAPI(title=f"Fabrika {service}", lifespan=lifespan, telemetry=server_telemetry())
+    docs = docs or ApiDocs(title=f"Fabrika {service}")
+    app = FastAPI(
+        title=docs.title,
+        description=docs.description,
+        version=docs.version,
+        openapi_url=docs.openapi_url,
+        docs_url=None,
+        redoc_url=None,
+        openapi_tags=docs.tags,
+        lifespan=lifespan,
+        telemetry=server_telemetry(),
+    )
     install_problem_handlers(app)
     app.include_router(_health_router(uses_db=uses_db, uses_redis=uses_redis))
     for router in routers:
         app.include_router(router)
+    for extra in middleware:
+        app.add_middleware(extra)
     instrument_app(app, service)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -7,12 +7,29 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://fabrika.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
 
 log = structlog.get_logger()
+
+
+class ProblemDetails(BaseModel):
+    """An error (RFC 9457): clients key on `type`; `title` is fixed per type; `detail` tells
+    a person how to fix the request. Some types carry more members (e.g. `errors`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[PROBLEM_BASE + "validation-error"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["The request is not valid: /items/0/quantity: must be ≥ 1."])
+    instance: str | None = Field(None, examples=["/v1/orders"])
+    errors: list[dict[str, str]] | None = Field(
+        None, description="For an invalid request: a JSON pointer and a reason per field."
+    )
 
 
 class Problem(Exception):

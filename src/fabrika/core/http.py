@@ -43,6 +43,14 @@ class ServiceError(Exception):
 
 
 @dataclass(frozen=True)
+class Body:
+    """A request body that is not JSON: an uploaded file, say."""
+
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """Another service's response, read whole."""
 
@@ -71,10 +79,17 @@ class ServiceClient:
         )
 
     async def request(
-        self, method: str, path: str, *, json: object | None, params: dict[str, str] | None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object | None,
+        params: dict[str, str] | None,
+        body: Body | None = None,
     ) -> Answer:
-        """Send one request; a connection failure or timeout raises a transient ServiceError."""
-        headers: dict[str, str] = {}
+        """Send one request (a JSON `json`, or raw `body`); a connection failure or timeout
+        raises a transient ServiceError."""
+        headers: dict[str, str] = {"content-type": body.content_type} if body else {}
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id:
             headers["x-request-id"] = request_id
@@ -84,7 +99,12 @@ class ServiceClient:
             propagate.inject(headers)
             try:
                 async with self.session.request(
-                    method, self.base_url + path, json=json, headers=headers, params=params
+                    method,
+                    self.base_url + path,
+                    json=json,
+                    data=body.data if body else None,
+                    headers=headers,
+                    params=params,
                 ) as response:
                     answer = Answer(response.status, await response.read())
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -120,6 +140,7 @@ async def call_json(
     *,
     json: object | None = None,
     params: dict[str, str] | None = None,
+    body: Body | None = None,
     attempts: int = 1,
 ) -> JsonValue:
     """One call to another service; any failure becomes a ServiceError.
@@ -129,7 +150,7 @@ async def call_json(
     """
     for attempt in range(attempts):
         try:
-            answer = await http.request(method, path, json=json, params=params)
+            answer = await http.request(method, path, json=json, params=params, body=body)
             raise_for_problem(method, path, answer)
             return answer.json()
         except ServiceError as exc:

@@ -52,6 +52,12 @@ def configure_tracing(service: str) -> None:
     trace.set_tracer_provider(provider)
 
 
+def current_trace_id() -> str | None:
+    """The trace id of the work being done now (32 hex digits), if there is a trace."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
 def server_telemetry() -> TelemetryConfig:
     """FastAPI's own OpenTelemetry instrumentation: a server span per request that continues
     the caller's trace (W3C traceparent). Only that: metrics are Prometheus's (below), and

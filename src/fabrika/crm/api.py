@@ -5,17 +5,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 
-from fabrika.contracts.orders import OrderStatus, OrderView
+from fabrika.contracts.orders import OrderView
 from fabrika.core.db import SessionDep
-from fabrika.core.errors import Problem
-from fabrika.crm import service
+from fabrika.crm import listing, service
 from fabrika.crm.schemas import (
-    AccountView,
-    ApiKey,
     CancellationRequest,
+    OrderFilter,
+    OrderPage,
     OrderState,
     OrderStats,
-    OrderSummary,
     RegisterOrder,
     Transition,
 )
@@ -49,11 +47,12 @@ async def request_cancellation(
 @router.get("/orders")
 async def list_orders(
     session: SessionDep,
-    status: OrderStatus | None = None,
-    overdue: bool = False,
+    where: Annotated[OrderFilter, Query()],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[OrderSummary]:
-    return await service.list_orders(session, status=status, overdue=overdue, limit=limit)
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> OrderPage:
+    """Orders newest first, filtered; follow `next_cursor` for the next page."""
+    return await listing.list_orders(session, where, limit=limit, cursor=cursor)
 
 
 @router.get("/orders/stats")
@@ -64,19 +63,3 @@ async def order_stats(session: SessionDep) -> OrderStats:
 @router.get("/orders/{order_id}")
 async def get_order(order_id: UUID, session: SessionDep) -> OrderView:
     return await service.get_order(session, order_id=order_id)
-
-
-@router.post("/accounts/authenticate")
-async def authenticate(body: ApiKey, session: SessionDep) -> AccountView:
-    account = await service.authenticate(session, api_key=body.api_key)
-    if account is None:
-        raise Problem(
-            "The API key is not valid.", status=401, type="unauthorized", title="Unauthorized"
-        )
-    return AccountView(
-        id=account.id,
-        name=account.name,
-        email=account.email,
-        language=account.language,
-        price_limit=float(account.price_limit),
-    )

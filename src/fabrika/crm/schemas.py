@@ -5,7 +5,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from fabrika.contracts.orders import Channel, Customer, Item, Language, OrderStatus
+from fabrika.contracts.orders import Channel, Customer, Item, OrderStatus
 from fabrika.contracts.quotes import QuoteDocument
 from fabrika.contracts.saga import Decider
 
@@ -27,6 +27,7 @@ class RegisterOrder(BaseModel):
     submitted_at: dt.datetime
     deadline_at: dt.datetime | None = None
     account_id: UUID | None = None
+    external_ref: str | None = Field(None, max_length=100)
     # Status changes past REGISTERED known when registering (an order priced at once),
     # recorded in the same transaction as if posted to its transitions afterwards.
     transitions: list[Transition] = Field(default_factory=list, max_length=5)
@@ -45,20 +46,8 @@ class CancellationRequest(BaseModel):
     by: Decider
 
 
-class AccountView(BaseModel):
-    id: UUID
-    name: str
-    email: str
-    language: Language
-    price_limit: float
-
-
-class ApiKey(BaseModel):
-    api_key: str = Field(min_length=8, max_length=200)
-
-
 class OrderSummary(BaseModel):
-    """One line of an operator's order list."""
+    """One line of an order list (operators', or a partner's own)."""
 
     id: UUID
     status: OrderStatus
@@ -69,6 +58,28 @@ class OrderSummary(BaseModel):
     price: float | None
     currency: str | None
     reason: str | None
+    account_id: UUID | None = None
+    external_ref: str | None = None
+
+
+class OrderFilter(BaseModel):
+    """Which orders a list shows; every field left out lets all through."""
+
+    account_id: UUID | None = None
+    status: OrderStatus | None = None
+    channel: Channel | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+    external_ref: str | None = Field(None, max_length=100)
+    email: str | None = Field(None, max_length=320)
+    overdue: bool = False
+
+
+class OrderPage(BaseModel):
+    """A page of orders, newest first; `next_cursor` asks for the next one (None: the end)."""
+
+    orders: list[OrderSummary]
+    next_cursor: str | None
 
 
 class OrderStats(BaseModel):

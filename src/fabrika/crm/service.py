@@ -15,10 +15,10 @@ from fabrika.contracts.orders import TERMINAL, HistoryEntry, Item, OrderStatus, 
 from fabrika.contracts.saga import Decider
 from fabrika.core.db import table_of
 from fabrika.core.errors import Conflict, NotFound
-from fabrika.core.keys import hash_api_key
 from fabrika.crm.lifecycle import TransitionRefused, already_reached, check_transition
-from fabrika.crm.models import Account, Customer, Order, OrderEvent
-from fabrika.crm.schemas import OrderState, OrderStats, OrderSummary, RegisterOrder, Transition
+from fabrika.crm.listing import OPEN_STATUSES
+from fabrika.crm.models import Customer, Order, OrderEvent
+from fabrika.crm.schemas import OrderState, OrderStats, RegisterOrder, Transition
 
 # Writes go through the tables (SQLAlchemy Core), not the mapped classes: an ORM-enabled
 # UPDATE or INSERT also works out which loaded objects it changes, which these requests
@@ -80,6 +80,7 @@ async def register_order(
             channel=registration.channel,
             customer_id=customer_id,
             account_id=registration.account_id,
+            external_ref=registration.external_ref,
             status=status,
             items=[item.model_dump(mode="json") for item in registration.items],
             due_date=registration.due_date,
@@ -247,75 +248,8 @@ async def get_order(session: AsyncSession, *, order_id: uuid.UUID) -> OrderView:
         deadline_at=order.deadline_at,
         account_id=order.account_id,
         customer_email=order.customer.email,
+        external_ref=order.external_ref,
     )
-
-
-async def create_account(
-    session: AsyncSession,
-    *,
-    name: str,
-    email: str,
-    api_key: str,
-    price_limit: Decimal,
-    language: str = "en",
-) -> uuid.UUID:
-    """Create a B2B account, or update the one holding this key (so seeding is repeatable)."""
-    statement = (
-        insert(Account)
-        .values(
-            id=uuid.uuid4(),
-            name=name,
-            email=email,
-            language=language,
-            api_key_hash=hash_api_key(api_key),
-            price_limit=price_limit,
-        )
-        .on_conflict_do_update(
-            index_elements=[Account.api_key_hash],
-            set_={"name": name, "email": email, "price_limit": price_limit},
-        )
-        .returning(Account.id)
-    )
-    return (await session.execute(statement)).scalar_one()
-
-
-async def authenticate(session: AsyncSession, *, api_key: str) -> Account | None:
-    statement = select(Account).where(Account.api_key_hash == hash_api_key(api_key))
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-OPEN_STATUSES = [s for s in OrderStatus if s not in TERMINAL]
-
-
-async def list_orders(
-    session: AsyncSession, *, status: OrderStatus | None, overdue: bool, limit: int
-) -> list[OrderSummary]:
-    """Orders for operators, newest first; `overdue`: still open past their deadline."""
-    statement = (
-        select(Order, Customer.email)
-        .join(Customer, Order.customer_id == Customer.id)
-        .order_by(Order.submitted_at.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        statement = statement.where(Order.status == status)
-    if overdue:
-        statement = statement.where(Order.status.in_(OPEN_STATUSES), Order.deadline_at < func.now())
-    rows = (await session.execute(statement)).all()
-    return [
-        OrderSummary(
-            id=order.id,
-            status=order.status,
-            channel=order.channel,
-            customer_email=email,
-            submitted_at=order.submitted_at,
-            deadline_at=order.deadline_at,
-            price=float(order.price) if order.price is not None else None,
-            currency=order.currency,
-            reason=order.reason,
-        )
-        for order, email in rows
-    ]
 
 
 async def order_stats(session: AsyncSession) -> OrderStats:

@@ -58,6 +58,10 @@ SERVICE_ERRORS = {
     504: "The {label} service took too long to answer; retry later.",
 }
 NO_ROUTE_DETAIL = "No route for this path on the %[fe_name] entry point."
+FLOOD_DETAIL = (
+    "Far more requests than any plan allows came from you in the last 10 s; slow down "
+    "and retry in 10 s."
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ def render_haproxy_config(
         gateway_errors=[(s, problem(s, detail)) for s, detail in GATEWAY_ERRORS.items()],
         no_route=NO_ROUTE_BACKEND,
         not_found=problem(404, NO_ROUTE_DETAIL),
+        flood=problem(429, FLOOD_DETAIL),
         frontends=[frontend_of(table, entry, ports[entry.name]) for entry in table.entries],
         backends=[
             backend_of(table, entry_name, service, servers.get(service, ()), server_slots)

@@ -64,6 +64,10 @@ class Entry(_Spec):
     timeout_server_s: Seconds = 30.0
     maxconn: PositiveInt = 1000
     server_maxconn: PositiveInt = 100
+    # The gateway's own first line against floods, before any service spends on them:
+    # requests per 10 s from one client address, and with one Authorization header.
+    source_requests_per_10s: PositiveInt | None = None
+    key_requests_per_10s: PositiveInt | None = None
 
 
 class Service(_Spec):

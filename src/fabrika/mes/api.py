@@ -9,6 +9,7 @@ from fabrika.contracts.production import AcceptanceResult, ReleaseResult, Reserv
 from fabrika.contracts.quotes import QuoteJobStatus, QuoteJobView
 from fabrika.core.db import SessionDep
 from fabrika.core.errors import NotFound, Problem
+from fabrika.core.uploads import read_limited
 from fabrika.mes import jobs, production, quoting, service
 from fabrika.mes.catalog_store import StoreDep
 from fabrika.mes.models import Model
@@ -47,26 +48,6 @@ def _etags(header: str) -> set[str]:
     return tags | ({f'"{t}"' for t in tags} if "*" in tags else set())
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    too_large = Problem(
-        f"The model is larger than {limit // (1024 * 1024)} MB; simplify the mesh or split it.",
-        status=413,
-        type="model-too-large",
-        title="Model too large",
-        code="too_large",
-    )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _model_view(model: Model) -> ModelView:
     return ModelView(
         id=model.id,
@@ -80,6 +61,7 @@ def _model_view(model: Model) -> ModelView:
 
 
 @public.post("/models", status_code=status.HTTP_201_CREATED)
+@internal.post("/models", status_code=status.HTTP_201_CREATED)
 async def upload_model(request: Request, response: Response, session: SessionDep) -> ModelView:
     """Upload an STL model (binary or ASCII) as the request body; it is measured at once."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -91,7 +73,7 @@ async def upload_model(request: Request, response: Response, session: SessionDep
             title="Unsupported Media Type",
         )
     limit = request.app.state.settings.max_model_bytes
-    data = await _read_limited(request, limit)
+    data = await read_limited(request, limit)
     model = await service.store_model(
         session, data, max_triangles=(limit - 84) // BYTES_PER_TRIANGLE
     )
@@ -115,6 +97,14 @@ JobId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$")]
 
 
 @public.post("/quotes", status_code=status.HTTP_202_ACCEPTED)
+async def ask_for_quote(
+    body: ItemsIn, request: Request, response: Response, session: SessionDep, store: StoreDep
+) -> QuoteJobView:
+    """Start pricing parts; follow `status_url` for progress and then the quote."""
+    asked = QuoteRequest(items=body.items)
+    return await request_quote(asked, request, response, session, store)
+
+
 @internal.post("/quote-jobs", status_code=status.HTTP_202_ACCEPTED)
 async def request_quote(
     body: QuoteRequest, request: Request, response: Response, session: SessionDep, store: StoreDep
@@ -122,12 +112,19 @@ async def request_quote(
     """Start pricing; follow `status_url` for progress and then the quote.
 
     An order's quote that needs no model analysis (items given by their dimensions, or
-    models analysed before) is priced at once: 200 with the finished job."""
+    models analysed before) is priced at once: 200 with the finished job; so is an order
+    that takes a finished job's quote (`from_job`)."""
     version, catalog = await store.current()
     await service.check_items(session, catalog, body.items)
     job_id = jobs.job_id_for(body)
     prefix = "/mes/v1/quote-jobs" if request.url.path.startswith("/mes/") else "/api/v1/quotes"
     state = request.app.state
+    if body.order_id is not None and body.from_job is not None:
+        response.status_code = status.HTTP_200_OK
+        taken = await quoting.take_quote(
+            session, state.dbos, order_id=body.order_id, job_id=body.from_job
+        )
+        return jobs.finished_view(job_id, taken)
     if body.order_id is not None:
         supports = await quoting.known_supports(session, state.analyses, body.items)
         if supports is not None:

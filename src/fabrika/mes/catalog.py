@@ -97,6 +97,8 @@ class Catalog(_Entry):
     finishes: tuple[Finish, ...]
     quantity_breaks: tuple[QuantityBreak, ...] = Field(default=())
     margin: float
+    # How long a quote's price holds for an order that names it.
+    quote_validity_days: int = Field(14, ge=1, le=365)
 
     def material(self, material_id: str) -> Material:
         return _find(self.materials, material_id, "material")

@@ -11,9 +11,10 @@ from pydantic import JsonValue, TypeAdapter
 from fabrika.contracts.orders import Item
 from fabrika.contracts.production import AcceptanceResult
 from fabrika.contracts.quotes import QuoteJobView
-from fabrika.core.http import ServiceClient, call_json
+from fabrika.core.http import Body, ServiceClient, call_json
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import register_queue
+from fabrika.mes.schemas import ModelView
 
 QUOTE_QUEUE = "quotes"
 QUOTE_WORKFLOW = "quote_job"
@@ -65,9 +66,23 @@ class MesClient:
         for item in items:
             PASSED_KINDS[_kind(item)] = True
 
-    async def request_quote(self, order_id: UUID, items: Sequence[Item]) -> QuoteJobView:
-        """Start (or find) the quote job for an order; finished when MES priced it at once."""
-        body = {"order_id": str(order_id), "items": _items(items)}
+    async def request_quote(
+        self,
+        order_id: UUID | None,
+        items: Sequence[Item],
+        *,
+        job_id: str | None = None,
+        from_job: str | None = None,
+    ) -> QuoteJobView:
+        """Start (or find) the quote job for an order (`order_id`) or, named `job_id`, for
+        parts alone; finished when MES priced it at once, or when the order takes a
+        finished job's quote (`from_job`)."""
+        body = {
+            "order_id": str(order_id) if order_id else None,
+            "items": _items(items),
+            "job_id": job_id,
+            "from_job": from_job,
+        }
         answer = await call_json(self.http, "POST", "/mes/v1/quote-jobs", json=body)
         return JOB_VIEW.validate_python(answer)
 
@@ -77,6 +92,16 @@ class MesClient:
         params = {"wait_s": str(wait_s)} if wait_s else None
         answer = await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
         return JOB_VIEW.validate_python(answer)
+
+    async def upload_model(self, data: bytes, *, content_type: str) -> ModelView:
+        """Measure and keep an STL model; the same file twice is one model."""
+        answer = await call_json(self.http, "POST", "/mes/v1/models", body=Body(data, content_type))
+        return ModelView.model_validate(answer)
+
+    async def get_model(self, model_id: UUID) -> ModelView:
+        return ModelView.model_validate(
+            await call_json(self.http, "GET", f"/mes/v1/models/{model_id}")
+        )
 
     async def release(self, order_id: UUID) -> None:
         await call_json(self.http, "DELETE", f"/mes/v1/reservations/{order_id}")

@@ -46,7 +46,9 @@ WATCH_FAILURES = Counter("fabrika_quote_job_watch_failures", "Failed reads of wa
 
 def job_id_for(request: QuoteRequest) -> str:
     """An order has one quote job, so a retried request finds the first one."""
-    return f"order-{request.order_id}" if request.order_id else str(uuid.uuid4())
+    if request.order_id:
+        return f"order-{request.order_id}"
+    return request.job_id or str(uuid.uuid4())
 
 
 def order_of(job_id: str) -> uuid.UUID | None:

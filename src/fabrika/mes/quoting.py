@@ -7,15 +7,17 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 
+from dbos import DBOSClient
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fabrika.contracts.orders import Item
-from fabrika.contracts.quotes import PricingResult, QuoteDocument
+from fabrika.contracts.quotes import PricingResult, QuoteDocument, QuoteJobStatus
 from fabrika.core.cache import Cache
 from fabrika.mes.capacity import Demand, plan_slots, ready_date
 from fabrika.mes.catalog import Catalog
 from fabrika.mes.geometry import Measurements
+from fabrika.mes.jobs import job_view
 from fabrika.mes.models import Model
 from fabrika.mes.pricing import ItemSpec, QuoteRefused, measurements_from_dimensions, quote_order
 from fabrika.mes.production import QUOTES, booked_until, demands_of, stored_quote
@@ -102,13 +104,20 @@ async def price_items(
     return quote_document(catalog, result, specs, catalog_version=version, ready_by=None)
 
 
-async def with_lead_time(session: AsyncSession, document: QuoteDocument) -> QuoteDocument:
-    """The quote with `ready_by`: when the order would be ready if booked now."""
+async def with_lead_time(
+    session: AsyncSession, document: QuoteDocument, *, valid_days: int | None = None
+) -> QuoteDocument:
+    """The quote with `ready_by`, when the order would be ready if booked now, and with
+    `valid_days`, `valid_until`: until when an order may take its price."""
+    now = dt.datetime.now(dt.UTC)
     demands: list[Demand] = demands_of(document)
     booked = await booked_until(session, [d.machine_id for d in demands])
-    slots = plan_slots(demands, booked, now=dt.datetime.now(dt.UTC), due_date=None)
+    slots = plan_slots(demands, booked, now=now, due_date=None)
     ready = ready_date(max(s.ends_at for s in slots), handling_days=1)
-    return {**document, "ready_by": ready.isoformat()}
+    dated: QuoteDocument = {**document, "ready_by": ready.isoformat()}
+    if valid_days is not None:
+        dated["valid_until"] = (now + dt.timedelta(days=valid_days)).isoformat()
+    return dated
 
 
 async def store_quote(
@@ -159,7 +168,7 @@ async def price_request(
         if request.order_id and (kept := await stored_quote(session, request.order_id)):
             return {"ok": True, "quote": kept}
         return {"ok": False, "code": refused.code, "detail": str(refused)}
-    document = await with_lead_time(session, document)
+    document = await with_lead_time(session, document, valid_days=current.quote_validity_days)
     if request.order_id:
         document = await store_quote(
             session, order_id=request.order_id, version=version, document=document
@@ -182,3 +191,28 @@ async def known_supports(
             return None
         supports[model.sha256] = float(json.loads(cached)["support_volume_mm3"])
     return supports
+
+
+async def take_quote(
+    session: AsyncSession, dbos: DBOSClient, *, order_id: uuid.UUID, job_id: str
+) -> PricingResult:
+    """The order takes a finished quote job's quote (a partner ordering with a quote it
+    asked for): its price holds until the quote's `valid_until`; its lead time is today's."""
+    job = await job_view(dbos, job_id)
+    quote = job.get("quote")
+    if job["status"] != QuoteJobStatus.DONE or quote is None:
+        detail = (
+            f"The quote {job_id} has no price yet (it is {job['status']}); "
+            "order with it once it is done."
+        )
+        return {"ok": False, "code": "quote_not_ready", "detail": detail}
+    valid_until = quote.get("valid_until")
+    if valid_until is not None and dt.datetime.fromisoformat(valid_until) < dt.datetime.now(dt.UTC):
+        detail = f"The quote {job_id} was valid until {valid_until[:16]} UTC; ask for a new one."
+        return {"ok": False, "code": "quote_expired", "detail": detail}
+    document = await with_lead_time(session, quote)
+    version = quote["catalog_version"]
+    return {
+        "ok": True,
+        "quote": await store_quote(session, order_id=order_id, version=version, document=document),
+    }

@@ -23,10 +23,14 @@ class ItemsIn(BaseModel):
 
 
 class QuoteRequest(BaseModel):
-    """Items to price; with `order_id` the quote is kept for that order's reservation."""
+    """Items to price; with `order_id` the quote is kept for that order's reservation.
+    `job_id` names the job (a retried request then finds it); `from_job`, with an order,
+    takes that finished job's quote and price instead of pricing again."""
 
     order_id: UUID | None = None
     items: list[Item] = Field(min_length=1, max_length=50)
+    job_id: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,80}$")
+    from_job: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,80}$")
 
 
 class ReservationRequest(BaseModel):

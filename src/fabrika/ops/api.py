@@ -7,9 +7,8 @@ from uuid import UUID
 from dbos import DBOSClient
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from fabrika.contracts.orders import OrderStatus
 from fabrika.crm.client import CrmDep
-from fabrika.crm.schemas import OrderSummary
+from fabrika.crm.schemas import OrderFilter, OrderPage
 from fabrika.ops import service
 from fabrika.ops.schemas import (
     AutoscalerReport,
@@ -34,11 +33,13 @@ DbosDep = Annotated[DBOSClient, Depends(get_dbos)]
 @router.get("/orders")
 async def orders(
     crm: CrmDep,
-    status: OrderStatus | None = None,
+    where: Annotated[OrderFilter, Query()],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[OrderSummary]:
-    """Orders, newest first, optionally in one status."""
-    return await crm.list_orders(status=status, limit=limit)
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> OrderPage:
+    """Orders newest first, filtered by status, channel, account, dates, customer email or
+    external reference; `next_cursor` gives the next page."""
+    return await crm.list_orders(where, limit=limit, cursor=cursor)
 
 
 @router.get("/orders/overdue")

@@ -9,6 +9,7 @@ from prometheus_client import Gauge
 
 from fabrika.core.app import create_app
 from fabrika.crm.client import CrmClient
+from fabrika.ops import partners
 from fabrika.ops.api import router
 from fabrika.orders.client import close_saga_client, open_saga_client
 
@@ -46,4 +47,10 @@ async def _stop(app: FastAPI) -> None:
 
 
 def build() -> FastAPI:
-    return create_app("ops", routers=[router], uses_db=False, on_startup=_start, on_shutdown=_stop)
+    return create_app(
+        "ops",
+        routers=[router, partners.router],
+        uses_db=False,
+        on_startup=_start,
+        on_shutdown=_stop,
+    )

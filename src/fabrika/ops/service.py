@@ -9,6 +9,7 @@ from fabrika.contracts.orders import OrderView
 from fabrika.core.errors import Conflict, NotFound
 from fabrika.core.http import ServiceError, problem_from
 from fabrika.crm.client import CrmClient
+from fabrika.crm.schemas import OrderFilter
 from fabrika.ops.schemas import FailedSaga, OverdueReport, RetryAnswer, SagaView, UnstartedSaga
 from fabrika.ops.timeline import step_timeline
 from fabrika.orders.client import WORKFLOW_NAME, workflow_id_of
@@ -44,7 +45,7 @@ async def overdue(crm: CrmClient, dbos: DBOSClient) -> OverdueReport:
     """Orders open past their deadline, sagas that never started in time, failed sagas.
 
     In normal operation every list is empty."""
-    registered = await crm.list_orders(overdue=True, limit=1000)
+    registered = (await crm.list_orders(OrderFilter(overdue=True), limit=1000)).orders
     known = {str(summary.id) for summary in registered}
     now = dt.datetime.now(dt.UTC)
     waiting = await dbos.list_workflows_async(

@@ -9,6 +9,7 @@ from uuid import UUID
 from dbos import DBOSClient, EnqueueOptions
 from fastapi import Depends, FastAPI, Request
 
+from fabrika.contracts.accounts import AccountView
 from fabrika.contracts.orders import Channel, Customer, Item, Submission
 from fabrika.contracts.saga import Decider, Decision
 from fabrika.core.errors import Conflict, NotFound, Problem
@@ -16,7 +17,7 @@ from fabrika.core.http import ServiceError, problem_from
 from fabrika.core.settings import Settings
 from fabrika.core.workflows import close_dbos_client, open_dbos_client, register_queue
 from fabrika.crm.client import CrmClient
-from fabrika.crm.schemas import AccountView, OrderState
+from fabrika.crm.schemas import OrderState
 from fabrika.mes.client import MesClient
 
 # A queue per channel: a saga holds its queue slot while it waits for the customer, so
@@ -92,10 +93,14 @@ async def submit_order(
     sagas: OrderSagaClient,
     settings: Settings,
     account: AccountView | None = None,
+    order_id: UUID | None = None,
+    external_ref: str | None = None,
+    quote_job_id: str | None = None,
 ) -> Submission:
     """Check the items against the catalog, then start the order's saga: the one way both
     the shop and the B2B entry place an order. A B2B order carries its account and the
-    account's limit for confirming itself."""
+    account's limit for confirming itself; its id is named from the partner's
+    Idempotency-Key (`order_id`), so that a retry starts no second saga."""
     submitted_at = dt.datetime.now(dt.UTC)
     if due_date is not None and due_date <= submitted_at.date():
         raise Problem(
@@ -110,7 +115,7 @@ async def submit_order(
     except ServiceError as exc:
         raise problem_from(exc) from exc
     submission = Submission(
-        order_id=uuid.uuid4(),
+        order_id=order_id or uuid.uuid4(),
         channel=channel,
         customer=customer,
         items=list(items),
@@ -119,6 +124,8 @@ async def submit_order(
         deadline_at=submitted_at + dt.timedelta(seconds=settings.deadline_s(channel)),
         account_id=account.id if account else None,
         price_limit=account.price_limit if account else None,
+        external_ref=external_ref,
+        quote_job_id=quote_job_id,
     )
     await sagas.start(submission)
     return submission

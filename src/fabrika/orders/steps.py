@@ -251,6 +251,7 @@ def _registration(order: Submission, transitions: list[TransitionJson]) -> Regis
         submitted_at=order.submitted_at,
         deadline_at=order.deadline_at,
         account_id=order.account_id,
+        external_ref=order.external_ref,
         transitions=[Transition.model_validate(t) for t in transitions],
     )
 
@@ -259,7 +260,9 @@ async def _quote_at_once(order: Submission) -> QuoteJobView | None:
     """MES's answer to the order's quote request: finished, a job to follow, or None when
     MES could not answer now."""
     try:
-        return await services().mes.request_quote(order.order_id, order.items)
+        return await services().mes.request_quote(
+            order.order_id, order.items, from_job=order.quote_job_id
+        )
     except ServiceError as exc:
         if exc.transient:
             return None
@@ -286,7 +289,9 @@ async def quote_in_mes(deadline_at: str, submission: JsonObject) -> QuoteJobOutc
     """Price the order in MES: at once when no model needs analysing, else as a quote job
     that MES holds the answer for a little while, which is enough for most."""
     order = Submission.model_validate(submission)
-    job = await services().mes.request_quote(order.order_id, order.items)
+    job = await services().mes.request_quote(
+        order.order_id, order.items, from_job=order.quote_job_id
+    )
     if job["status"] in UNFINISHED_JOB:
         job = await services().mes.quote_job(job["id"], wait_s=QUOTE_WAIT_S)
     return {"ok": True, **job}

@@ -11,7 +11,7 @@ from fabrika.core.settings import Settings
 from fabrika.mes.client import register_quote_queue
 from fabrika.orders.client import register_order_queues
 
-SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify")
+SERVICES_WITH_SCHEMAS = ("crm", "mes", "notify", "b2b")
 
 
 def migrate_all(settings: Settings) -> None:

@@ -1,11 +1,11 @@
 """Demo data for `fabrika up`: the demo catalog and a B2B account with a known key."""
 
-import secrets
 from decimal import Decimal
 
 from fabrika.core.db import create_engine, create_sessions
+from fabrika.core.keys import new_api_key
 from fabrika.core.settings import Settings
-from fabrika.crm.service import create_account
+from fabrika.crm.accounts import load_plans, seed_demo_account, seed_plans
 from fabrika.mes.catalog import DEMO_CATALOG_PATH, load_catalog
 from fabrika.mes.catalog_store import seed_catalog
 
@@ -20,19 +20,21 @@ def demo_b2b_key(settings: Settings) -> str:
     path = settings.run_dir / "demo_b2b_key"
     if not path.exists():
         settings.run_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text("fab_" + secrets.token_urlsafe(24))
+        path.write_text(new_api_key())
         path.chmod(0o600)
     return path.read_text().strip()
 
 
 async def seed_demo_data(settings: Settings) -> dict[str, str]:
-    """Load the demo catalog (if none) and upsert the demo account. Safe to repeat."""
+    """Load the demo catalog (if none), the plans the CRM lacks, and the demo account with
+    its key (once). Safe to repeat."""
     engine = create_engine(settings.sqlalchemy_url, pool_size=2)
     key = demo_b2b_key(settings)
     try:
         async with create_sessions(engine)() as session, session.begin():
             version = await seed_catalog(session, load_catalog(DEMO_CATALOG_PATH))
-            account_id = await create_account(
+            await seed_plans(session, load_plans())
+            account_id = await seed_demo_account(
                 session, api_key=key, price_limit=DEMO_PRICE_LIMIT, **DEMO_ACCOUNT
             )
     finally:

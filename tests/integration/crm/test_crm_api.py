@@ -6,7 +6,6 @@ import uuid
 import pytest
 
 from fabrika.crm.app import build
-from fabrika.platform.seed import demo_b2b_key
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -183,10 +182,3 @@ async def test_an_unknown_order_is_not_found(crm) -> None:
     response = await crm.get(f"/crm/v1/orders/{uuid.uuid4()}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-
-
-async def test_the_demo_key_authenticates_and_a_wrong_key_does_not(crm, settings) -> None:
-    ok = await crm.post("/crm/v1/accounts/authenticate", json={"api_key": demo_b2b_key(settings)})
-    assert ok.status_code == 200 and ok.json()["price_limit"] > 0
-    bad = await crm.post("/crm/v1/accounts/authenticate", json={"api_key": "fab_wrong-key-123"})
-    assert bad.status_code == 401

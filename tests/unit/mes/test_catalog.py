@@ -129,6 +129,7 @@ def test_the_document_lists_processes_with_material_ids_and_machines(
 
 def test_the_document_has_every_top_level_section(document: dict[str, Any]) -> None:
     expected = {"currency", "margin", "materials", "processes", "finishes", "quantity_breaks"}
+    expected.add("quote_validity_days")
     assert set(document) == expected
 
 
