@@ -22,7 +22,8 @@ def platform() -> Iterator[RunningPlatform]:
         "FABRIKA_DEMO_B2B_KEY": DEMO_KEY,
         "FABRIKA_LOG_LEVEL": "INFO",
     }
-    with running_platform(overrides) as running:
+    # Two B2B instances: what partners are promised holds on every instance.
+    with running_platform(overrides, scale="b2b=2") as running:
         yield running
 
 

@@ -20,9 +20,17 @@ from fabrika.b2b.idempotency import (
     parse_key,
     required_key,
 )
+from fabrika.b2b.models import OwnedOrder
 from fabrika.b2b.schemas import PartnerOrderIn, PartnerOrderPage, PartnerOrderSummary
 from fabrika.contracts.accounts import PolicyKind, Scope
-from fabrika.contracts.orders import Accepted, Customer, OrderStatus, OrderView
+from fabrika.contracts.orders import (
+    Accepted,
+    Customer,
+    CustomerOrder,
+    HistoryEntry,
+    OrderStatus,
+    OrderView,
+)
 from fabrika.core.errors import NotFound
 from fabrika.core.http import ServiceError, problem_from
 from fabrika.core.telemetry import current_trace_id
@@ -34,7 +42,6 @@ from fabrika.orders.client import SagasDep, request_cancellation, submit_order
 router = APIRouter(prefix="/v1", tags=["orders"])
 Writer = Annotated[Partner, Depends(partner(Scope.ORDERS_WRITE, PolicyKind.WRITES))]
 Reader = Annotated[Partner, Depends(partner(Scope.ORDERS_READ, PolicyKind.READS))]
-PRIVATE = {"customer_email", "channel", "account_id"}
 
 
 def json_answer(model: BaseModel, status_code: int, **headers: str) -> Response:
@@ -136,24 +143,36 @@ async def list_orders(
     return PartnerOrderPage(data=data, next_cursor=page.next_cursor)
 
 
-async def own_order(crm: CrmClient, who: Partner, order_id: UUID) -> OrderView:
-    """One of the partner's orders; any other (or none) is not found, in the same words."""
+async def own_order(request: Request, crm: CrmClient, who: Partner, order_id: UUID) -> OrderView:
+    """One of the partner's orders; any other (or none) is not found, in the same words. An
+    order taken but not registered yet (a moment after it was placed) shows as NEW."""
     missing = NotFound(f"There is no order {order_id} for your account.")
     try:
         order = await crm.get_order(order_id)
     except ServiceError as exc:
-        if exc.status == 404:
+        if exc.status != 404:
+            raise problem_from(exc) from exc
+        async with request.app.state.sessions() as session:
+            placed = await session.get(OwnedOrder, order_id)
+        if placed is None or placed.account_id != who.account.id:
             raise missing from exc
-        raise problem_from(exc) from exc
+        return OrderView(
+            id=order_id,
+            status=OrderStatus.NEW,
+            channel="b2b",
+            history=[HistoryEntry(status=OrderStatus.NEW, at=placed.created_at)],
+            items=[],
+            external_ref=placed.external_ref,
+        )
     if order.account_id != who.account.id:
         raise missing
     return order
 
 
-@router.get("/orders/{order_id}", response_model_exclude=PRIVATE, summary="Read an order")
-async def get_order(order_id: UUID, who: Reader, crm: CrmDep) -> OrderView:
+@router.get("/orders/{order_id}", summary="Read an order")
+async def get_order(order_id: UUID, who: Reader, request: Request, crm: CrmDep) -> CustomerOrder:
     """One of your orders: its status, history, price and, once cancelled, the reason."""
-    return await own_order(crm, who, order_id)
+    return (await own_order(request, crm, who, order_id)).for_customer()
 
 
 @router.post(
@@ -173,7 +192,7 @@ async def cancel_order(
     """Cancel an order until it is confirmed (within your limit, at once): 409 after."""
 
     async def cancel() -> Response:
-        await own_order(crm, who, order_id)
+        await own_order(request, crm, who, order_id)
         state = await request_cancellation(crm, sagas, order_id, by="customer")
         url = f"/v1/orders/{order_id}"
         return json_answer(Accepted(id=order_id, status=state.status, status_url=url), 202)

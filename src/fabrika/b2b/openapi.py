@@ -65,11 +65,17 @@ RETRY_AFTER = {
 def _errors_of(path: str, method: str, operation: Operation) -> dict[int, Any]:
     if not path.startswith("/v1/") or path == "/v1/openapi.json":
         return {}
-    errors: dict[int, Any] = {401: None, 403: None, 422: None, 429: RETRY_AFTER, 503: RETRY_AFTER}
+    errors: dict[int, Any] = {
+        400: None,
+        401: None,
+        403: None,
+        422: None,
+        429: RETRY_AFTER,
+        503: RETRY_AFTER,
+    }
     if "{" in path or "model_id" in str(operation.get("requestBody", "")):
         errors[404] = None
     if method == "post":
-        errors[400] = None
         errors[409] = RETRY_AFTER
         errors[404] = None
     if path == "/v1/models" and method == "post":

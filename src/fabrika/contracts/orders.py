@@ -87,12 +87,12 @@ class HistoryEntry(BaseModel):
     reason: str | None = None
 
 
-class OrderView(BaseModel):
-    """An order as its customer sees it."""
+class CustomerOrder(BaseModel):
+    """An order as its customer (or partner) sees it: its status with every change and
+    when, its items, price and quote, and why it was cancelled if it was."""
 
     id: UUID
     status: OrderStatus
-    channel: Channel
     history: list[HistoryEntry]
     items: list[Item]
     due_date: dt.date | None = None
@@ -102,9 +102,20 @@ class OrderView(BaseModel):
     reason: str | None = None
     reason_code: str | None = None
     deadline_at: dt.datetime | None = None
+    external_ref: str | None = None
+
+
+class OrderView(CustomerOrder):
+    """An order as the CRM and operators see it: whose it is, too."""
+
+    channel: Channel
     account_id: UUID | None = None
     customer_email: str | None = None
-    external_ref: str | None = None
+
+    def for_customer(self) -> CustomerOrder:
+        return CustomerOrder.model_validate(
+            self.model_dump(exclude={"channel", "account_id", "customer_email"})
+        )
 
 
 class Accepted(BaseModel):

@@ -4,14 +4,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 
-from fabrika.contracts.orders import Accepted, OrderIn, OrderStatus, OrderView
+from fabrika.contracts.orders import Accepted, CustomerOrder, OrderIn, OrderStatus
 from fabrika.crm.client import CrmDep
 from fabrika.mes.client import MesDep
 from fabrika.orders.client import SagasDep, request_cancellation, submit_order
 from fabrika.shop import service
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
-PRIVATE_FIELDS = {"customer_email", "account_id", "channel"}
 
 
 @router.post("/orders", status_code=status.HTTP_202_ACCEPTED)
@@ -33,10 +32,10 @@ async def place_order(
     return Accepted(id=submission.order_id, status=OrderStatus.NEW, status_url=url)
 
 
-@router.get("/orders/{order_id}", response_model_exclude=PRIVATE_FIELDS)
-async def get_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> OrderView:
+@router.get("/orders/{order_id}")
+async def get_order(order_id: UUID, crm: CrmDep, sagas: SagasDep) -> CustomerOrder:
     """The order's status, its history and, once known, its price."""
-    return await service.find_order(order_id, crm=crm, sagas=sagas)
+    return (await service.find_order(order_id, crm=crm, sagas=sagas)).for_customer()
 
 
 @router.post("/orders/{order_id}/confirm", status_code=status.HTTP_202_ACCEPTED)
