@@ -109,7 +109,6 @@ function addPartRow(part) {
   const row = $("part-template").content.firstElementChild.cloneNode(true);
   row.querySelector("[data-slot=name]").textContent = part.name;
   const choose = row.querySelector("[data-slot=select]");
-  choose.setAttribute("aria-label", t("quote.select_part", { name: part.name }));
   choose.addEventListener("click", () => selectPart(part));
   const remove = row.querySelector("[data-slot=remove]");
   remove.setAttribute("aria-label", t("quote.remove_part", { name: part.name }));
@@ -148,8 +147,8 @@ async function addFile(file) {
   }
   const part = { token: Symbol(file.name), name: file.name, options: chosenOptions(), model: null };
   $("upload-status").textContent = t("quote.uploading", { name: file.name });
+  performance.mark("fabrika:model-chosen");
   part.buffer = await file.arrayBuffer();
-  // The preview is drawn while the file uploads: a large model is seen before it is measured.
   const previewing = preview(part.token, part.buffer, part.name, part.options.process);
   const answer = await send("POST", "/api/v1/models", file, { "Content-Type": "model/stl" });
   await previewing;
@@ -183,6 +182,7 @@ async function preview(token, buffer, name, processId) {
     if (shownToken !== token) return;
     shown.show(buffer, processes.get(processId).plate_mm, t("viewer.label", { name }));
     $("viewer-tools").hidden = false;
+    performance.mark("fabrika:preview-shown");
   } catch (error) {
     console.error(error);
     container.dataset.state = "unavailable";
@@ -306,6 +306,7 @@ function showQuote(quote) {
   price.textContent = money(quote.total, quote.currency);
   price.dataset.state = "done";
   price.dataset.amount = String(quote.total);
+  performance.mark("fabrika:price-shown");
   showQuoteState(maybe(`quote.method_${quote.method}`) ?? "");
   if (quote.range) $("quote-range").textContent = t("quote.range", { low: money(quote.range.low, quote.currency), high: money(quote.range.high, quote.currency) });
   $("lead-time").hidden = false;

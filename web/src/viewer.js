@@ -104,7 +104,7 @@ export class Viewer {
   /** Look at the whole part from the front, above and to the right. */
   reset() {
     const sphere = this.part.geometry.boundingSphere;
-    const distance = (sphere.radius / Math.sin((this.camera.fov * Math.PI) / 360)) * 1.15;
+    const distance = (sphere.radius / Math.sin((this.camera.fov * Math.PI) / 360)) * 1.6;
     this.controls.target.set(0, sphere.center.y, 0);
     this.camera.position.set(0.6, 0.55, 1).normalize().multiplyScalar(distance).add(this.controls.target);
     this.camera.near = distance / 100;

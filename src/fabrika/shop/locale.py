@@ -42,9 +42,7 @@ def accepted_languages(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def choose_language(
-    *, query: str | None, cookie: str | None, accept_language: str | None
-) -> str:
+def choose_language(*, query: str | None, cookie: str | None, accept_language: str | None) -> str:
     """The page's language: `?lang=` first, then the one chosen before (cookie), then the
     browser's preference, then English."""
     for chosen in (query, cookie):

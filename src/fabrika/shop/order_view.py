@@ -46,7 +46,9 @@ def quote_lines(
             (breakdown_label(row["label"], messages), fmt.money(row["amount"], currency))
             for row in line["breakdown"]
         ]
-        lines.append({"title": title, "total": fmt.money(line["line_total"], currency), "rows": rows})
+        lines.append(
+            {"title": title, "total": fmt.money(line["line_total"], currency), "rows": rows}
+        )
     return lines
 
 

@@ -40,7 +40,6 @@ def reason_text(code: str | None, reason: str | None, messages: Messages) -> str
     return problem_text({"code": code, "detail": reason}, messages)
 
 
-
 def breakdown_label(label: str, messages: Messages) -> str:
     """A quote's breakdown line named in the messages' language by its kind: the English
     label's head ("Material: 40.2 g of PLA per part × 3" is a `material` line)."""

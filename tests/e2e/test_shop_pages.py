@@ -1,0 +1,369 @@
+"""The shop's pages in a real browser (Debian's Chromium through Playwright), on the
+running platform: a customer uploads a model, sees it, prices it, orders and confirms it,
+in English and in Russian; errors in the page's language; no serious accessibility
+violation (axe-core); nothing loaded from elsewhere."""
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from fabrika.mes.geometry import box_mesh, to_binary_stl
+from fabrika.shop.locale import messages_for
+from tests.e2e.conftest import wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # WebGL drawn in software (SwiftShader), as headless Chromium has no GPU here.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
+AXE = Path(__file__).parents[2] / "web/node_modules/axe-core/axe.min.js"
+EN, RU = messages_for("en"), messages_for("ru")
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(WAIT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def stl_file(tmp_path: Path, x: float, y: float, z: float) -> Path:
+    path = tmp_path / f"part-{x:g}x{y:g}x{z:g}.stl"
+    path.write_bytes(to_binary_stl(box_mesh(x, y, z)))
+    return path
+
+
+def figures(text: str) -> list[float]:
+    """The numbers in a text written in either language ("40 × 30,5 × 20 мм")."""
+    return [float(n.replace(",", ".")) for n in re.findall(r"\d+(?:[.,]\d+)?", text)]
+
+
+def cents(text: str) -> int:
+    """An amount of money as shown ("€1,234.50", "1 234,50 €") in cents."""
+    return int(re.sub(r"\D", "", text))
+
+
+def painted_share(page: Page) -> float:
+    """The share of the preview canvas's pixels that differ from its background."""
+    return page.evaluate(
+        """() => {
+            const canvas = document.querySelector('[data-testid=model-preview] canvas');
+            const copy = document.createElement('canvas');
+            copy.width = canvas.width; copy.height = canvas.height;
+            const context = copy.getContext('2d');
+            context.drawImage(canvas, 0, 0);
+            const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
+            let painted = 0;
+            for (let i = 0; i < pixels.length; i += 4) {
+                const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+                if (Math.abs(r - 0xf4) + Math.abs(g - 0xf6) + Math.abs(b - 0xf8) > 24) painted++;
+            }
+            return painted / (pixels.length / 4);
+        }"""
+    )
+
+
+def canvas_picture(page: Page) -> str:
+    return page.evaluate(
+        "() => document.querySelector('[data-testid=model-preview] canvas').toDataURL()"
+    )
+
+
+def api_quote(platform, items: list[dict]) -> dict:
+    with httpx.Client(base_url=platform.shop, timeout=30) as http:
+        started = http.post("/api/v1/quotes", json={"items": items})
+        assert started.status_code in (200, 202), started.text
+        job = started.json()
+        deadline = time.monotonic() + 60
+        while job["status"] not in ("done", "refused", "failed") and time.monotonic() < deadline:
+            job = http.get(f"/api/v1/quotes/{job['id']}", params={"wait_s": 5}).json()
+    assert job["status"] == "done", job
+    return job["quote"]
+
+
+def upload_by_api(platform, path: Path) -> dict:
+    with httpx.Client(timeout=30) as http:
+        answer = http.post(
+            f"{platform.shop}/api/v1/models",
+            content=path.read_bytes(),
+            headers={"Content-Type": "model/stl"},
+        )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def add_part(page: Page, path: Path) -> None:
+    page.get_by_test_id("model-file").set_input_files(path)
+    expect(page.get_by_test_id("model-preview")).to_have_attribute("data-state", "shown")
+
+
+def place_order(page: Page, language_texts=EN) -> None:
+    page.locator("input[name=email]").fill(f"pages-{uuid.uuid4().hex[:8]}@example.com")
+    page.locator("input[name=name]").fill("Anna")
+    page.get_by_test_id("place-order").click()
+    page.wait_for_url(re.compile(r"/orders/[0-9a-f-]{36}"))
+
+
+def test_a_customer_sees_the_part_prices_it_orders_and_follows_it_to_accepted(
+    platform, page: Page, tmp_path: Path
+) -> None:
+    part = stl_file(tmp_path, 40, 30, 20)
+    page.goto(f"{platform.shop}/?lang=en")
+    add_part(page, part)
+
+    assert painted_share(page) > 0.05
+    assert figures(page.get_by_test_id("dimensions").inner_text()) == [40, 30, 20]
+
+    page.get_by_label(EN("quote.process")).select_option("sla")
+    page.get_by_label(EN("quote.material")).select_option("tough-resin")
+    page.get_by_label(EN("quote.quantity")).fill("3")
+    model = upload_by_api(platform, part)  # the same file is the same model
+    item = {"material": "tough-resin", "process": "sla", "finish": "none", "quantity": 3}
+    quote = api_quote(platform, [{**item, "model_id": model["id"]}])
+    price = page.get_by_test_id("price")
+    expect(price).to_have_attribute("data-state", "done")
+    assert cents(price.inner_text()) == round(quote["total"] * 100)
+    assert "€" in price.inner_text()
+
+    place_order(page)
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_attribute("data-status", "QUOTED")
+    assert cents(page.get_by_test_id("price").inner_text()) == round(quote["total"] * 100)
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.get_by_test_id("confirm").click()
+
+    expect(status).to_have_attribute("data-status", "ACCEPTED")
+    assert page.evaluate("() => window.notReloaded") is True
+    expect(status).to_have_text(EN("status.ACCEPTED.label"))
+    history = page.locator(".history li")
+    expect(history).to_have_count(6)
+
+
+def test_several_parts_are_priced_together_and_turned_with_the_keyboard(
+    platform, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{platform.shop}/?lang=en")
+    add_part(page, stl_file(tmp_path, 40, 30, 20))
+    add_part(page, stl_file(tmp_path, 12, 12, 60))
+    expect(page.locator("#parts li")).to_have_count(2)
+    assert figures(page.get_by_test_id("dimensions").inner_text()) == [12, 12, 60]
+    price = page.get_by_test_id("price")
+    expect(price).to_have_attribute("data-state", "done")
+    expect(page.locator("#quote-lines details")).to_have_count(2)
+
+    before = canvas_picture(page)
+    page.locator("[data-testid=model-preview] canvas").focus()
+    page.keyboard.press("ArrowLeft")
+    assert canvas_picture(page) != before
+
+
+def test_a_process_whose_machines_are_too_small_is_explained_and_refused_in_russian(
+    platform, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{platform.shop}/?lang=ru")
+    add_part(page, stl_file(tmp_path, 300, 300, 300))
+    sla = page.locator("#process option[value=sla]")
+    expect(sla).to_have_text(RU("quote.too_small", process="SLA"))
+    expect(page.locator("#process-fit")).to_contain_text("SLA")
+
+    page.get_by_label(RU("quote.process")).select_option("sla")
+    expect(page.get_by_test_id("price")).to_have_attribute("data-state", "refused")
+    expect(page.locator("#quote-message")).to_have_text(RU("problems.no_machine_fits"))
+
+
+def test_a_broken_model_shows_the_servers_problem_in_the_pages_language(
+    platform, page: Page, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.stl"
+    broken.write_bytes(bytes(80) + (1000).to_bytes(4, "little") + bytes(500))  # cut short
+    page.goto(f"{platform.shop}/?lang=ru")
+    page.get_by_test_id("model-file").set_input_files(broken)
+    expect(page.get_by_test_id("file-error")).to_have_text(
+        f"broken.stl: {RU('problems.truncated')}"
+    )
+    expect(page.locator("#parts li")).to_have_count(0)
+
+
+def test_a_model_too_large_is_refused_with_its_limit_before_it_is_sent(
+    platform, page: Page, tmp_path: Path
+) -> None:
+    too_large = tmp_path / "huge.stl"
+    with too_large.open("wb") as file:  # sparse: no disk is written
+        file.truncate(100 * 1024 * 1024 + 1)
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url))
+    page.goto(f"{platform.shop}/?lang=en")
+    page.get_by_test_id("model-file").set_input_files(too_large)
+    expect(page.get_by_test_id("file-error")).to_have_text(
+        f"huge.stl: {EN('problems.too_large', max_mb=100)}"
+    )
+    assert not [url for url in sent if "/api/v1/models" in url]
+
+
+def test_a_cancelled_order_says_why_in_plain_words(platform, page: Page, tmp_path: Path) -> None:
+    page.goto(f"{platform.shop}/?lang=ru")
+    add_part(page, stl_file(tmp_path, 20, 20, 20))
+    expect(page.get_by_test_id("price")).to_have_attribute("data-state", "done")
+    place_order(page)
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_attribute("data-status", "QUOTED")
+    page.get_by_test_id("cancel").click()
+    expect(status).to_have_attribute("data-status", "CANCELLED")
+    expect(page.locator(".reason")).to_contain_text(RU("problems.customer_cancelled"))
+
+
+def english_phrases() -> list[str]:
+    """English messages a Russian page must not show (those the languages do not share)."""
+    return [
+        text
+        for key, text in EN.texts.items()
+        if RU.get(key) != text and len(text) > 12 and "{" not in text
+    ]
+
+
+@pytest.mark.parametrize("path", ["/", "/catalog"])
+def test_the_russian_pages_are_in_russian(platform, page: Page, path: str) -> None:
+    page.goto(f"{platform.shop}{path}?lang=ru")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    text = page.locator("body").inner_text()
+    assert re.search("[а-яё]{4}", text)
+    assert [phrase for phrase in english_phrases() if phrase in text] == []
+
+
+def test_the_browsers_language_is_the_default_and_the_choice_is_remembered(
+    platform, browser: Browser
+) -> None:
+    context = browser.new_context(locale="ru-RU")
+    try:
+        page = context.new_page()
+        page.goto(f"{platform.shop}/catalog")
+        assert page.locator("html").get_attribute("lang") == "ru"
+        expect(page.locator("h1")).to_have_text(RU("catalog.title"))
+        page.get_by_role("link", name="English").click()
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.goto(f"{platform.shop}/")
+        assert page.locator("html").get_attribute("lang") == "en"
+    finally:
+        context.close()
+
+
+def quoted_order(platform) -> str:
+    """An order placed through the API, once it waits for its customer's confirmation."""
+    order = {
+        "customer": {"email": "axe@example.com", "name": "Anna", "language": "en"},
+        "items": [{"material": "pla", "process": "fdm", "quantity": 2, "dimensions_mm": [9, 9, 9]}],
+    }
+    with httpx.Client(base_url=platform.shop, timeout=30) as http:
+        submitted = http.post("/api/v1/orders", json=order)
+        assert submitted.status_code == 202, submitted.text
+        wait_for_status(http, submitted.json()["status_url"], {"QUOTED"})
+    return submitted.json()["id"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run()).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_no_page_has_a_serious_accessibility_violation(
+    platform, browser: Browser, tmp_path: Path, language: str
+) -> None:
+    # The pages forbid inline scripts (CSP); axe-core is injected as one.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{platform.shop}/catalog?lang={language}")
+        found = {"catalog": axe_violations(page)}
+        page.goto(f"{platform.shop}/?lang={language}")
+        found["quote, empty"] = axe_violations(page)
+        add_part(page, stl_file(tmp_path, 40, 30, 20))
+        expect(page.get_by_test_id("price")).to_have_attribute("data-state", "done")
+        found["quote, priced"] = axe_violations(page)
+        page.goto(f"{platform.shop}/orders/{quoted_order(platform)}?lang={language}")
+        expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "QUOTED")
+        found["order"] = axe_violations(page)
+        page.goto(f"{platform.shop}/orders/{uuid.uuid4()}?lang={language}")
+        found["no such order"] = axe_violations(page)
+    finally:
+        context.close()
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+def test_the_quote_page_fits_a_375_pixel_screen(platform, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(f"{platform.shop}/?lang=ru")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+        page.goto(f"{platform.shop}/catalog?lang=ru")
+        assert page.evaluate("() => document.body.scrollWidth") <= 375
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/catalog", "/docs"])
+def test_pages_load_everything_from_the_shop_itself(platform, page: Page, path: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{platform.shop}{path}")
+    page.wait_for_load_state("networkidle")
+    if path == "/docs":
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Fabrika shop")
+    assert requested and all(url.startswith(platform.shop) for url in requested), requested
+
+
+def test_assets_are_hashed_cached_for_a_year_and_sent_compressed(platform) -> None:
+    with httpx.Client(base_url=platform.shop, timeout=30) as http:
+        html = http.get("/").text
+        [css] = re.findall(r'href="(/assets/shop-[\w-]+\.css)"', html)
+        [script] = re.findall(r'src="(/assets/quote-[\w-]+\.js)"', html)
+        brotli = http.get(script, headers={"Accept-Encoding": "br"})
+        gzip = http.get(css, headers={"Accept-Encoding": "gzip"})
+        plain = http.get(script, headers={"Accept-Encoding": "identity"})
+        missing = http.get("/assets/nothing-here.js")
+    assert brotli.headers["content-encoding"] == "br"
+    assert gzip.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert brotli.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert brotli.headers["content-type"].startswith("text/javascript")
+    assert int(brotli.headers["content-length"]) < len(plain.content)
+    assert missing.status_code == 404
