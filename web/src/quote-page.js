@@ -125,7 +125,7 @@ function selectPart(part) {
   $("dimensions").textContent = part ? `${sizes(part.model.bbox_mm)} ${t("units.mm")}` : "—";
   if (part) {
     showOptions(part.options);
-    if (shownToken !== part.token) preview(part.token, part.buffer, part.name, part.options.process);
+    if (shownToken !== part.token) preview(part.token, part.file, part.name, part.options.process);
   } else {
     clearPreview();
   }
@@ -145,17 +145,18 @@ async function addFile(file) {
     showFileError(`${file.name}: ${problemText({ code: "too_large" }, { max_mb: maxMb })}`);
     return;
   }
-  const part = { token: Symbol(file.name), name: file.name, options: chosenOptions(), model: null };
+  const part = { token: Symbol(file.name), name: file.name, file, options: chosenOptions(), model: null };
   $("upload-status").textContent = t("quote.uploading", { name: file.name });
   performance.mark("fabrika:model-chosen");
-  part.buffer = await file.arrayBuffer();
-  const previewing = preview(part.token, part.buffer, part.name, part.options.process);
-  const answer = await send("POST", "/api/v1/models", file, { "Content-Type": "model/stl" });
-  await previewing;
+  // The file uploads while it is read and drawn: a large model is seen before it is measured.
+  const uploading = send("POST", "/api/v1/models", file, { "Content-Type": "model/stl" });
+  loadViewer().catch(() => {}); // failures are shown by preview()
+  preview(part.token, file, part.name, part.options.process);
+  const answer = await uploading;
   $("upload-status").textContent = "";
   if (!answer.ok) {
     showFileError(`${file.name}: ${problemText(answer.body, { max_mb: maxMb })}`);
-    if (shownToken === part.token) selected ? preview(selected.token, selected.buffer, selected.name, selected.options.process) : clearPreview();
+    if (shownToken === part.token) selectPart(selected);
     return;
   }
   part.model = answer.body;
@@ -163,7 +164,7 @@ async function addFile(file) {
   parts.push(part);
   addPartRow(part);
   selectPart(part);
-  scheduleQuote();
+  scheduleQuote(0);
 }
 
 async function addFiles(files) {
@@ -172,18 +173,23 @@ async function addFiles(files) {
 
 // Preview
 
-async function preview(token, buffer, name, processId) {
+function loadViewer() {
+  viewer ??= import("./viewer.js").then(({ Viewer }) => new Viewer($("model-preview")));
+  return viewer;
+}
+
+async function preview(token, file, name, processId) {
   const container = $("model-preview");
   shownToken = token;
   container.dataset.state = "loading";
   try {
-    viewer ??= import("./viewer.js").then(({ Viewer }) => new Viewer(container));
-    const shown = await viewer;
+    const shown = await loadViewer();
     if (shownToken !== token) return;
-    shown.show(buffer, processes.get(processId).plate_mm, t("viewer.label", { name }));
     $("viewer-tools").hidden = false;
-    performance.mark("fabrika:preview-shown");
+    await shown.show(file, processes.get(processId).plate_mm, t("viewer.label", { name }));
+    if (shownToken === token) performance.mark("fabrika:preview-shown");
   } catch (error) {
+    if (shownToken !== token) return; // another part is shown instead
     console.error(error);
     container.dataset.state = "unavailable";
     container.replaceChildren(Object.assign(document.createElement("p"), { textContent: t("viewer.unavailable") }));
@@ -212,10 +218,10 @@ function items() {
   return parts.map((part) => ({ ...part.options, model_id: part.model.id }));
 }
 
-function scheduleQuote() {
+function scheduleQuote(delay = QUOTE_DELAY_MS) {
   clearTimeout(quoteTimer);
   quoteRun += 1;
-  quoteTimer = setTimeout(runQuote, QUOTE_DELAY_MS);
+  quoteTimer = setTimeout(runQuote, delay);
 }
 
 function showQuoteState(message, progress) {

@@ -75,14 +75,15 @@ class Assets:
         media_type = TYPES.get(Path(name).suffix) or (
             mimetypes.guess_type(name)[0] or "application/octet-stream"
         )
-        accepted = _accepted_encodings(accept_encoding)
+        accepted = accepted_encodings(accept_encoding)
         for encoding, suffix in ENCODINGS:
             if encoding in accepted and name + suffix in self.files:
                 return Asset(self.directory / (name + suffix), media_type, encoding)
         return Asset(self.directory / name, media_type, None)
 
 
-def _accepted_encodings(header: str) -> set[str]:
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header accepts (those not given q=0)."""
     accepted = set()
     for part in header.lower().split(","):
         coding, _, parameters = part.partition(";")

@@ -6,6 +6,7 @@ Rendered on the server (Jinja2) in the request's language; the few scripts the p
 order's panel again when the order changes.
 """
 
+import gzip
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,12 +21,13 @@ from fabrika.core.http import ServiceError
 from fabrika.orders.schemas import OrderView
 from fabrika.shop import order_view, service
 from fabrika.shop.api import CrmDep, SagasDep
-from fabrika.shop.assets import IMMUTABLE, shop_assets
+from fabrika.shop.assets import IMMUTABLE, accepted_encodings, shop_assets
 from fabrika.shop.catalog import catalog_view, current_catalog
 from fabrika.shop.locale import LANGUAGES, Formats, choose_language, messages_for
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LANGUAGE_COOKIE = "fabrika_lang"
+COMPRESS_FROM_BYTES = 1024
 # Pages load only what Fabrika serves; the preview's geometry and canvas copies are blobs.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; "
@@ -58,13 +60,23 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    _compress(response, request.headers.get("accept-encoding", ""))
     response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     if request.query_params.get("lang") == language:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def _compress(response: Response, accept_encoding: str) -> None:
+    """Pages are gzipped as they are sent (the API's answers are not: they are small and
+    their CPU is counted); a page's messages make most of its bytes and compress well."""
+    if len(response.body) >= COMPRESS_FROM_BYTES and "gzip" in accepted_encodings(accept_encoding):
+        response.body = gzip.compress(response.body, compresslevel=6)
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(response.body))
 
 
 async def _catalog(request: Request) -> dict[str, Any]:

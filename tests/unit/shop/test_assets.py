@@ -44,8 +44,9 @@ def test_brotli_is_sent_to_clients_that_accept_it(built: Assets) -> None:
 
 
 def test_gzip_is_sent_when_brotli_is_not_accepted_or_not_built(built: Assets) -> None:
-    assert built.find("quote-abc123.js", "gzip").encoding == "gzip"  # type: ignore[union-attr]
-    assert built.find("shop-777777.css", "br, gzip").encoding == "gzip"  # type: ignore[union-attr]
+    script, style = built.find("quote-abc123.js", "gzip"), built.find("shop-777777.css", "br, gzip")
+    assert script is not None and script.encoding == "gzip"
+    assert style is not None and style.encoding == "gzip"
 
 
 def test_the_file_itself_is_sent_to_clients_that_accept_no_encoding(built: Assets) -> None:
