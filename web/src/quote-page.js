@@ -20,7 +20,6 @@ let viewer = null;
 let shownToken = null;
 let quoteRun = 0;
 let quoteTimer = null;
-let lastQuote = null;
 
 // Options
 
@@ -68,8 +67,10 @@ function fitsIn(bbox, volume) {
   return part.every((size, axis) => size <= room[axis]);
 }
 
+const volume = (machine) => machine.build_volume_mm.reduce((product, size) => product * size);
+
 function largestMachine(process) {
-  return process.machines.reduce((a, b) => (b.build_volume_mm.reduce((x, y) => x * y) > a.build_volume_mm.reduce((x, y) => x * y) ? b : a));
+  return process.machines.reduce((largest, machine) => (volume(machine) > volume(largest) ? machine : largest));
 }
 
 /** Processes whose machines are all too small for the selected part stay in the list,
@@ -237,7 +238,6 @@ function showQuoteState(message, progress) {
 }
 
 function clearQuote(state) {
-  lastQuote = null;
   const price = $("price");
   price.textContent = "";
   price.dataset.state = state;
@@ -307,7 +307,6 @@ function breakdownLabel(label) {
 }
 
 function showQuote(quote) {
-  lastQuote = quote;
   const price = $("price");
   price.textContent = money(quote.total, quote.currency);
   price.dataset.state = "done";
@@ -319,7 +318,11 @@ function showQuote(quote) {
   $("ready-by").textContent = quote.ready_by ? date(quote.ready_by) : "—";
   $("production-hours").textContent = t("quote.hours", { hours: number(quote.production_hours) });
   $("quote-warnings").replaceChildren(
-    ...(quote.warnings ?? []).map((warning) => Object.assign(document.createElement("li"), { textContent: problemText(warning) })),
+    ...(quote.warnings ?? []).map((warning) => {
+      const process = processes.get(warning.process)?.name;
+      const text = problemText(warning);
+      return Object.assign(document.createElement("li"), { textContent: process ? `${process}: ${text}` : text });
+    }),
   );
   $("quote-lines").replaceChildren(...quote.lines.map((line) => lineElement(line, quote.currency)));
   const earliest = quote.earliest_date ?? quote.ready_by;

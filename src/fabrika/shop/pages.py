@@ -28,10 +28,10 @@ from fabrika.shop.locale import LANGUAGES, Formats, choose_language, messages_fo
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LANGUAGE_COOKIE = "fabrika_lang"
 COMPRESS_FROM_BYTES = 1024
-# Pages load only what Fabrika serves; the preview's geometry and canvas copies are blobs.
+# Pages load only what Fabrika serves, and run no inline script.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; worker-src 'self' blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
 )
 DOCS_PATHS = {"/docs", "/redoc"}
 
@@ -133,7 +133,10 @@ async def order_page(order_id: str, request: Request, crm: CrmDep, sagas: SagasD
     order = await _order(order_id, crm, sagas)
     if order is None:
         return render(request, "error.html", 404, error="no_order")
-    catalog = await _catalog(request)
+    try:
+        catalog = await _catalog(request)
+    except ServiceError:
+        return _unavailable(request)
     return render(request, "order.html", **_panel(order, request, catalog))
 
 
@@ -143,7 +146,10 @@ async def order_panel(order_id: str, request: Request, crm: CrmDep, sagas: Sagas
     order = await _order(order_id, crm, sagas)
     if order is None:
         return render(request, "error.html", 404, error="no_order")
-    catalog = await _catalog(request)
+    try:
+        catalog = await _catalog(request)
+    except ServiceError:
+        return _unavailable(request)
     return render(request, "_order_panel.html", **_panel(order, request, catalog))
 
 
