@@ -261,6 +261,38 @@ def test_a_cancelled_order_says_why_in_plain_words(platform, page: Page, tmp_pat
     expect(page.locator(".reason")).to_contain_text(RU("problems.customer_cancelled"))
 
 
+def test_the_order_page_follows_the_orders_events_when_the_shop_sends_them(
+    platform, page: Page
+) -> None:
+    order_id = quoted_order(platform)
+    events = f"**/api/v1/orders/{order_id}/events"
+    stream = "retry: 300\nevent: order.accepted\ndata: {}\n\n"
+    page.route(
+        events,
+        lambda route: route.fulfill(
+            status=200, headers={"Content-Type": "text/event-stream"}, body=stream
+        ),
+    )
+    polls: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            polls.append(request.url)
+            if request.url.endswith(f"/api/v1/orders/{order_id}")
+            else None
+        ),
+    )
+    page.goto(f"{platform.shop}/orders/{order_id}?lang=en")
+    status = page.get_by_test_id("order-status")
+    expect(status).to_have_attribute("data-status", "QUOTED")
+
+    with httpx.Client(base_url=platform.shop, timeout=30) as http:
+        assert http.post(f"/api/v1/orders/{order_id}/confirm").status_code == 202
+
+    expect(status).to_have_attribute("data-status", "ACCEPTED")
+    assert polls == []
+
+
 def english_phrases() -> list[str]:
     """English messages a Russian page must not show (those the languages do not share)."""
     return [
