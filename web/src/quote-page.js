@@ -1,13 +1,15 @@
 // The quote page: parts uploaded to the shop's API, shown in 3D, priced by a quote job
 // whose progress is shown, re-priced when an option changes, then ordered.
 import { problemText, send } from "./api.js";
-import { date, money, number, sizes } from "./format.js";
-import { maybe, t } from "./messages.js";
+import { catalog, processes } from "./catalog.js";
+import { number, sizes } from "./format.js";
+import { t } from "./messages.js";
+import { placeOrder } from "./order-form.js";
+import { clearQuote, showQuote, showQuoteState, showRefusal } from "./quote-view.js";
 
 const $ = (id) => document.getElementById(id);
+
 const page = $("quote-page");
-const catalog = JSON.parse($("catalog-data").textContent);
-const processes = new Map(catalog.processes.map((process) => [process.id, process]));
 const maxBytes = Number(page.dataset.maxModelBytes);
 const maxMb = Math.floor(maxBytes / 1048576);
 const ENDED = new Set(["done", "refused", "failed", "cancelled"]);
@@ -225,31 +227,6 @@ function scheduleQuote(delay = QUOTE_DELAY_MS) {
   quoteTimer = setTimeout(runQuote, delay);
 }
 
-function showQuoteState(message, progress) {
-  $("quote-message").textContent = message;
-  const bar = $("quote-progress");
-  bar.hidden = progress === undefined;
-  if (progress?.total) {
-    bar.max = progress.total;
-    bar.value = progress.done;
-  } else {
-    bar.removeAttribute("value");
-  }
-}
-
-function clearQuote(state) {
-  const price = $("price");
-  price.textContent = "";
-  price.dataset.state = state;
-  delete price.dataset.amount;
-  $("lead-time").hidden = true;
-  $("quote-range").textContent = "";
-  $("quote-warnings").replaceChildren();
-  $("quote-lines").replaceChildren();
-  $("earliest").textContent = t("order_form.due_unknown");
-  $("due_date").removeAttribute("min");
-}
-
 async function runQuote() {
   const run = quoteRun;
   const wanted = items();
@@ -258,7 +235,7 @@ async function runQuote() {
   showQuoteState(t("quote.running"), {});
   const started = await send("POST", "/api/v1/quotes", { items: wanted });
   if (run !== quoteRun) return;
-  if (!started.ok) return showRefusal(started.body);
+  if (!started.ok) return showRefusal(started.body, { max_mb: maxMb });
   let job = started.body;
   const url = job.status_url ?? `/api/v1/quotes/${job.id}`;
   for (let poll = 0; poll < POLLS && !ENDED.has(job.status); poll += 1) {
@@ -267,120 +244,11 @@ async function runQuote() {
     showQuoteState(message, progress);
     const polled = await send("GET", `${url}?wait_s=5`);
     if (run !== quoteRun) return;
-    if (!polled.ok) return showRefusal(polled.body);
+    if (!polled.ok) return showRefusal(polled.body, { max_mb: maxMb });
     job = polled.body;
   }
   if (job.status === "done") showQuote(job.quote);
   else showRefusal(job.error ?? { code: "quote_failed" });
-}
-
-function showRefusal(problem) {
-  clearQuote("refused");
-  showQuoteState(problemText(problem, { max_mb: maxMb }));
-}
-
-function lineElement(line, currency) {
-  const element = $("line-template").content.firstElementChild.cloneNode(true);
-  element.querySelector("[data-slot=title]").textContent = t("quote.line_title", {
-    quantity: number(line.quantity),
-    material: catalog.materials[line.material]?.name ?? line.material,
-    process: processes.get(line.process)?.name ?? line.process,
-    finish: catalog.finishes[line.finish]?.name ?? line.finish,
-  });
-  element.querySelector("[data-slot=total]").textContent = money(line.line_total, currency);
-  const rows = [[t("quote.unit_price"), line.unit_price], ...line.breakdown.map((row) => [breakdownLabel(row.label), row.amount])];
-  element.querySelector("[data-slot=rows]").replaceChildren(
-    ...rows.map(([label, amount]) => {
-      const row = $("row-template").content.firstElementChild.cloneNode(true);
-      row.querySelector("[data-slot=label]").textContent = label;
-      row.querySelector("[data-slot=amount]").textContent = money(amount, currency);
-      return row;
-    }),
-  );
-  return element;
-}
-
-/** A breakdown line named by its kind, the English label's head (as fabrika/shop/problems.py). */
-function breakdownLabel(label) {
-  const head = label.split(":")[0].trim().toLowerCase().replace(/ /g, "_");
-  return maybe(`breakdown.${head}`) ?? label;
-}
-
-function showQuote(quote) {
-  const price = $("price");
-  price.textContent = money(quote.total, quote.currency);
-  price.dataset.state = "done";
-  price.dataset.amount = String(quote.total);
-  performance.mark("fabrika:price-shown");
-  showQuoteState(maybe(`quote.method_${quote.method}`) ?? "");
-  if (quote.range) $("quote-range").textContent = t("quote.range", { low: money(quote.range.low, quote.currency), high: money(quote.range.high, quote.currency) });
-  $("lead-time").hidden = false;
-  $("ready-by").textContent = quote.ready_by ? date(quote.ready_by) : "—";
-  $("production-hours").textContent = t("quote.hours", { hours: number(quote.production_hours) });
-  $("quote-warnings").replaceChildren(
-    ...(quote.warnings ?? []).map((warning) => {
-      const process = processes.get(warning.process)?.name;
-      const text = problemText(warning);
-      return Object.assign(document.createElement("li"), { textContent: process ? `${process}: ${text}` : text });
-    }),
-  );
-  $("quote-lines").replaceChildren(...quote.lines.map((line) => lineElement(line, quote.currency)));
-  const earliest = quote.earliest_date ?? quote.ready_by;
-  if (earliest) {
-    $("earliest").textContent = date(earliest);
-    $("due_date").min = earliest.slice(0, 10);
-  }
-}
-
-// Ordering
-
-const FIELDS = ["email", "name", "due_date"];
-
-function showFieldError(field, text) {
-  const input = $(field);
-  $(`${field}-error`).textContent = text ?? "";
-  if (text) input.setAttribute("aria-invalid", "true");
-  else input.removeAttribute("aria-invalid");
-}
-
-function showOrderProblem(problem) {
-  $("order-error").textContent = problemText(problem);
-  let first = null;
-  for (const error of problem.errors ?? []) {
-    const field = String(error.pointer ?? "").split("/").pop();
-    if (!FIELDS.includes(field)) continue;
-    showFieldError(field, maybe(`fields.${field}`) ?? error.detail);
-    first ??= $(field);
-  }
-  first?.focus();
-}
-
-async function placeOrder(event) {
-  event.preventDefault();
-  FIELDS.forEach((field) => showFieldError(field, ""));
-  $("order-error").textContent = "";
-  if (!parts.length) {
-    $("order-error").textContent = t("order_form.no_parts");
-    return;
-  }
-  const button = event.submitter ?? $("order-form").querySelector("[type=submit]");
-  const label = button.textContent;
-  button.disabled = true;
-  button.textContent = t("order_form.placing");
-  const form = new FormData($("order-form"));
-  const body = {
-    customer: { email: form.get("email").trim(), name: form.get("name").trim(), language: form.get("language") },
-    items: items(),
-    ...(form.get("due_date") ? { due_date: form.get("due_date") } : {}),
-  };
-  const answer = await send("POST", "/api/v1/orders", body);
-  if (answer.ok) {
-    window.location.assign(`/orders/${answer.body.id}`);
-    return;
-  }
-  button.disabled = false;
-  button.textContent = label;
-  showOrderProblem(answer.body);
 }
 
 // Wiring
@@ -403,5 +271,5 @@ dropzone.addEventListener("drop", (event) => {
 $("options").addEventListener("change", onOptionsChanged);
 $("quantity").addEventListener("input", onOptionsChanged);
 $("viewer-tools").addEventListener("click", onViewTool);
-$("order-form").addEventListener("submit", placeOrder);
+$("order-form").addEventListener("submit", (event) => placeOrder(event, items));
 $("earliest").textContent = t("order_form.due_unknown");
