@@ -6,13 +6,18 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# The shop pages' scripts and styles: npm packages from the lock file, built by Vite into
+# src/fabrika/static; each step runs again only when what it reads changed.
+NODE_STAMP := web/node_modules/.installed-stamp
+WEB_STAMP  := web/.built-stamp
+WEB_INPUTS := $(wildcard web/src/*) web/vite.config.js web/compress.mjs
 
-.PHONY: up test install system services lint coverage mutation bench clean
+.PHONY: up test install system services lint coverage mutation bench clean web node browser
 
-up: install services
+up: install services web
 	$(VENV)/bin/fabrika up $(if $(SCALE),--scale $(SCALE),)
 
-test: install services lint
+test: install services web browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff (lint and format) and mypy (strict, with the pydantic plugin) over src/.
@@ -23,7 +28,7 @@ lint: install
 
 # The whole suite with coverage that follows the platform's child processes and DBOS's
 # threads; the report is per package.
-coverage: install services
+coverage: install services web browser
 	rm -rf .coverage .coverage.* htmlcov
 	$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
 	$(PY) -m coverage combine -q
@@ -52,6 +57,26 @@ system:
 	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy)
 
+web: $(WEB_STAMP)
+
+$(WEB_STAMP): $(NODE_STAMP) $(WEB_INPUTS)
+	cd web && npm run build
+	touch $@
+
+$(NODE_STAMP): web/package-lock.json web/package.json | node
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# Node 20 and npm build the pages (Vite); Debian's packages when absent.
+node:
+	@command -v npm >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+
+# Debian's Chromium runs the pages' tests through Playwright (which downloads no browser).
+browser:
+	@test -x /usr/bin/chromium || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 		(pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n 1) main start && \
@@ -63,4 +88,4 @@ services:
 		 for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done)
 
 clean:
-	rm -rf .run .pytest_cache
+	rm -rf .run .pytest_cache $(WEB_STAMP)

@@ -13,6 +13,7 @@ for script in (
     "requests.py",
     "orders.py",
     "ramp.py",
+    "pages.py",
 ):
     print(f"\n=== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -55,3 +55,12 @@ def cube_order(size_mm: float = 10, *, quantity: int = 1, **extra) -> dict:
     """An FDM order priced at once (dimensions only), well within a partner's limit."""
     item = {"material": "pla", "process": "fdm", "quantity": quantity}
     return {"items": [{**item, "dimensions_mm": [size_mm] * 3}], **extra}
+
+
+def b2b_instances(platform: RunningPlatform) -> list[str]:
+    """Each B2B instance's own address, past the gateway."""
+    from fabrika.platform.topology import port_of
+
+    base = int(platform.env["FABRIKA_SERVICE_PORT_BASE"])
+    pids = sorted((platform.run_dir / "pids").glob("b2b-*.pid"))
+    return [f"http://127.0.0.1:{port_of('b2b', int(p.stem.split('-')[1]), base)}" for p in pids]

@@ -8,16 +8,18 @@ import psycopg
 import pytest
 
 from tests.e2e.conftest import DEMO_KEY, backend_switch, wait_for_status
-from tests.e2e.partners import new_partner
+from tests.e2e.partners import b2b_instances, new_partner
 
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
 
 
-def place(http: httpx.Client, platform, order: dict, auth: dict = AUTH) -> httpx.Response:
+def place(
+    http: httpx.Client, platform, order: dict, auth: dict = AUTH, *, entry: str | None = None
+) -> httpx.Response:
     """POST /v1/orders as a partner does: with a fresh Idempotency-Key."""
     headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
-    return http.post(f"{platform.b2b}/v1/orders", json=order, headers=headers)
+    return http.post(f"{entry or platform.b2b}/v1/orders", json=order, headers=headers)
 
 
 def one_part_order(material: str, size_mm: float, *, quantity: int = 1) -> dict:
@@ -50,12 +52,14 @@ def test_an_order_opened_while_mes_is_away_is_quoted_in_a_step_of_its_own(platfo
 
     with httpx.Client(timeout=30) as http:
         # A first order of this kind has its items checked by MES; the check is then
-        # remembered for a few seconds, so the second order is taken while MES is away.
-        first = place(http, platform, order, auth)
+        # remembered for a few seconds by that B2B instance, so the second order, sent to
+        # the same instance, is taken while MES is away.
+        instance = b2b_instances(platform)[0]
+        first = place(http, platform, order, auth, entry=instance)
         assert first.status_code == 202, first.text
         set_mes("maint")
         try:
-            second = place(http, platform, order, auth)
+            second = place(http, platform, order, auth, entry=instance)
             assert second.status_code == 202, second.text
             status_url = platform.b2b + second.json()["status_url"]
             wait_for_status(http, status_url, {"REGISTERED"}, headers=auth)

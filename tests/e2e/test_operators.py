@@ -41,8 +41,8 @@ def test_orders_can_be_listed_by_status(platform, http) -> None:
     status_url, order_id, _ = place(platform, http)
     wait_for_status(http, status_url, {"QUOTED"})
     quoted = http.get(f"{platform.ops}/api/v1/ops/orders", params={"status": "QUOTED"}).json()
-    assert order_id in {o["id"] for o in quoted}
-    assert all(o["status"] == "QUOTED" for o in quoted)
+    assert order_id in {o["id"] for o in quoted["orders"]}
+    assert all(o["status"] == "QUOTED" for o in quoted["orders"])
 
 
 def test_an_operator_can_cancel_and_the_customer_is_told_why(platform, http) -> None:

@@ -12,6 +12,7 @@ from fabrika.b2b.idempotency import Ledger
 from fabrika.b2b.openapi import DOCS, document_partner_api
 from fabrika.b2b.quotas import Quotas
 from fabrika.core.app import create_app
+from fabrika.core.docs import serve_docs
 from fabrika.orders.client import close_saga_client, open_saga_client
 
 log = structlog.get_logger()
@@ -54,4 +55,5 @@ def build() -> FastAPI:
         middleware=[RateLimitHeaders],
     )
     document_partner_api(app)
+    serve_docs(app)  # /docs, its files under /docs/assets: no CDN
     return app

@@ -30,7 +30,6 @@ class EmailParams(TypedDict, total=False):
     name: str
     order_ref: str
     status_url: str
-    confirm_url: str
     price: str
     currency: str
     ready_by: str | None

@@ -8,6 +8,7 @@ from cachetools import TTLCache
 from fastapi import Depends, Request
 from pydantic import JsonValue, TypeAdapter
 
+from fabrika.contracts.catalog import PublishedCatalog
 from fabrika.contracts.orders import Item
 from fabrika.contracts.production import AcceptanceResult
 from fabrika.contracts.quotes import QuoteJobView
@@ -92,6 +93,11 @@ class MesClient:
         params = {"wait_s": str(wait_s)} if wait_s else None
         answer = await call_json(self.http, "GET", f"/mes/v1/quote-jobs/{job_id}", params=params)
         return JOB_VIEW.validate_python(answer)
+
+    async def catalog(self) -> PublishedCatalog:
+        """The current catalog, with its version (a read: retried while MES restarts)."""
+        answer = await call_json(self.http, "GET", "/mes/v1/catalog", attempts=3)
+        return PublishedCatalog.model_validate(answer)
 
     async def upload_model(self, data: bytes, *, content_type: str) -> ModelView:
         """Measure and keep an STL model; the same file twice is one model."""

@@ -28,7 +28,7 @@ def status_url(order: Submission) -> str:
     settings = get_settings()
     if order.channel == "b2b":
         return f"{settings.b2b_url}/v1/orders/{order.order_id}"
-    return f"{settings.shop_url}/api/v1/orders/{order.order_id}"
+    return f"{settings.shop_url}/orders/{order.order_id}"  # the order's page
 
 
 def email_for(
@@ -50,7 +50,6 @@ def email_for(
         "name": order.customer.name,
         "order_ref": order_ref(str(order.order_id)),
         "status_url": url,
-        "confirm_url": f"{url}/confirm",
         "price": f"{price['price']:.2f}" if price else "",
         "currency": price["currency"] if price else "",
         "ready_by": quote["ready_by"] if quote else None,

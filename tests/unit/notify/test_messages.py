@@ -6,8 +6,7 @@ from fabrika.orders.emails import EMAILED
 PARAMS = {
     "name": "Anna",
     "order_ref": "1A2B3C4D",
-    "status_url": "http://127.0.0.1:8080/api/v1/orders/x",
-    "confirm_url": "http://127.0.0.1:8080/api/v1/orders/x/confirm",
+    "status_url": "http://127.0.0.1:8080/orders/x",
     "price": "12.50",
     "currency": "EUR",
     "ready_by": "2026-12-01",
@@ -39,7 +38,7 @@ def test_a_russian_customer_gets_russian_text() -> None:
 
 def test_the_quote_email_tells_how_to_confirm_and_by_when() -> None:
     body = render("quoted", "en", PARAMS).body
-    assert PARAMS["confirm_url"] in body and PARAMS["deadline"] in body
+    assert f"on its page, {PARAMS['status_url']}," in body and PARAMS["deadline"] in body
 
 
 def test_a_missing_parameter_is_an_error_not_a_blank() -> None:

@@ -51,6 +51,12 @@ def test_a_partner_is_pointed_at_the_b2b_entry() -> None:
     assert email["params"]["price"] == "1.50"
 
 
+def test_a_shop_customer_is_pointed_at_the_order_s_page() -> None:
+    email = email_for(submission("shop"), OrderStatus.REGISTERED, price=None)
+    assert email["params"]["status_url"].endswith("/orders/1a2b3c4d-0000-4000-8000-000000000000")
+    assert "/api/" not in email["params"]["status_url"]
+
+
 def test_shop_customers_are_not_emailed_about_internal_steps() -> None:
     for status in (OrderStatus.CONFIRMED, OrderStatus.RESERVED):
         assert email_for(submission("shop"), status, price={}) is None
