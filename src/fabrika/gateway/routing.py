@@ -179,7 +179,7 @@ def _explain(error: ErrorDetails, document: Mapping[str, Any]) -> str:
         return message
     where, field = _where(error["loc"], document)
     if error["type"] == "missing":
-        return f"{where} has no {field}" if field else f"{where} is missing"
+        return f"{where} has no {field}"
     if error["type"] == "extra_forbidden":
         return f"{where}: unknown key {field} (misspelt?)"
     if error["type"] == "value_error":

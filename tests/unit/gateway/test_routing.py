@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 import pytest
@@ -153,3 +154,92 @@ def test_operator_catalog_changes_are_routed_only_on_the_operators_entry() -> No
 
     admin = [r.entry for r in shipped.routes if r.prefix.startswith("/api/v1/admin")]
     assert admin == ["ops"]
+
+
+def refusal(document: dict[str, Any]) -> str:
+    """The message a broken routing file stops the gateway with."""
+    with pytest.raises(ValueError) as caught:
+        parse_routing_table(document)
+    return str(caught.value)
+
+
+def test_an_entry_name_the_gateway_cannot_use_is_refused_with_the_rule() -> None:
+    broken = document()
+    broken["entries"]["Shop"] = broken["entries"].pop("shop")
+
+    assert refusal(broken) == "entry 'Shop': a name holds lower-case letters, digits and '-' only"
+
+
+def test_a_service_name_the_gateway_cannot_use_is_refused_with_the_rule() -> None:
+    broken = document()
+    broken["services"]["Billing"] = {"label": "Billing"}
+
+    assert refusal(broken) == (
+        "service 'Billing': a name holds lower-case letters, digits and '-' only"
+    )
+
+
+def test_a_label_with_punctuation_the_messages_cannot_carry_is_refused() -> None:
+    broken = document()
+    broken["services"]["mes"] = {"label": "MES; quotes"}
+
+    assert refusal(broken) == (
+        "service 'mes': label 'MES; quotes' may hold only letters, digits and spaces"
+    )
+
+
+def test_a_service_is_told_about_by_its_label() -> None:
+    named = document()
+    named["services"]["mes"] = {"label": "Manufacturing (MES)"}
+
+    assert parse_routing_table(named).service("mes").label == "Manufacturing (MES)"
+
+
+def test_a_service_without_a_label_is_told_about_by_its_name() -> None:
+    unlabelled = document()
+    unlabelled["services"]["mes"] = {}
+
+    assert parse_routing_table(unlabelled).service("mes").label == "mes"
+
+
+def test_a_route_without_a_service_is_refused_naming_it_by_position() -> None:
+    broken = document(("shop", "/", "shop"))
+    broken["routes"].append({"entry": "shop", "prefix": "/api"})
+
+    assert refusal(broken) == "route #2 has no service"
+
+
+def test_a_route_s_bad_prefix_is_refused_naming_the_route_and_the_rule() -> None:
+    broken = document(("shop", "/", "shop"), ("shop", "api", "mes"))
+
+    assert refusal(broken) == (
+        "route #2: prefix 'api' must start with '/' and hold only letters, digits and . _ ~ / -"
+    )
+
+
+def test_a_route_that_is_not_a_table_is_refused_naming_it_by_position() -> None:
+    broken = document(("shop", "/", "shop"))
+    broken["routes"].append("/api -> mes")
+
+    assert re.fullmatch(
+        r"route #2: +should be a valid dictionary or instance of Route, not '/api -> mes'",
+        refusal(broken),
+    )
+
+
+def test_a_port_written_as_text_is_refused_rather_than_converted() -> None:
+    assert refusal(document(port="8080")) == (
+        "entry 'shop': port should be a valid integer, not '8080'"
+    )
+
+
+def test_a_misspelt_section_is_refused_rather_than_ignored() -> None:
+    broken = {**document(), "route": []}
+
+    assert refusal(broken) == "the routing file: unknown key route (misspelt?)"
+
+
+def test_a_section_of_the_wrong_shape_is_refused_naming_it() -> None:
+    broken = {**document(), "routes": {"shop": "/"}}
+
+    assert refusal(broken) == "the routing file: routes should be a valid tuple, not {'shop': '/'}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from fabrika.contracts.orders import Customer, Item, OrderStatus, Submission
 from fabrika.core.settings import get_settings
@@ -295,14 +296,6 @@ async def test_a_refused_quote_cancels_the_order_with_the_quote_s_reason() -> No
     assert email["params"]["reason_code"] == "no_machine_fits"
 
 
-async def test_a_failed_quote_job_cancels_with_a_general_reason() -> None:
-    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
-    runtime.answers("quote_in_mes", {"ok": True, "id": "order-x", "status": "failed"})
-
-    assert await run(order(), runtime) == OrderStatus.CANCELLED
-    assert cancelled_with(runtime) == ("quote_failed", "cancelled")
-
-
 async def test_a_refused_acceptance_releases_machine_time_then_cancels_in_the_crm() -> None:
     runtime = ScriptedRuntime().answers("open_order", opened())
     runtime.answers("accept_into_production", REFUSED).decide(CONFIRM)
@@ -432,3 +425,265 @@ async def test_every_compensation_runs_once_in_reverse_order(failing_at: str) ->
 
     compensations = [s for s in runtime.steps if s in ("release_capacity", "end_cancelled")]
     assert compensations == ["release_capacity", "end_cancelled"]
+
+
+# What each step is given
+
+
+async def test_the_order_is_opened_with_its_submission_deadline_and_welcome_email() -> None:
+    submission = order()
+    runtime = ScriptedRuntime().answers("open_order", opened())
+
+    await run(submission, runtime)
+
+    deadline, sent, email = runtime.args_of("open_order")
+    assert deadline == submission.deadline_at.isoformat()
+    assert sent == submission.model_dump(mode="json")
+    assert email["event"] == "registered"
+
+
+async def test_every_step_that_calls_another_service_is_bounded_by_the_deadline() -> None:
+    submission = order()
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
+    runtime.answers("quote_in_mes", {"ok": True, **RUNNING_JOB})
+    runtime.answers("quote_job_state", {"ok": True, **DONE_JOB})
+    runtime.answers("accept_into_production", acceptance()).decide(None, CONFIRM)
+
+    await run(submission, runtime)
+
+    bounded = ("quote_in_mes", "quote_job_state", "record_status", "accept_into_production")
+    deadlines = {runtime.args_of(step)[0] for step in bounded}
+    assert deadlines == {submission.deadline_at.isoformat()}
+
+
+async def test_a_quote_asked_for_again_is_asked_with_the_order_and_followed_by_its_job() -> None:
+    submission = order()
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
+    runtime.answers("quote_in_mes", {"ok": True, **RUNNING_JOB, "id": "job-7"})
+    runtime.answers("quote_job_state", {"ok": True, **DONE_JOB})
+    runtime.decide(None, CONFIRM).answers("accept_into_production", acceptance())
+
+    await run(submission, runtime)
+
+    assert runtime.args_of("quote_in_mes")[1] == submission.model_dump(mode="json")
+    assert runtime.args_of("quote_job_state")[1] == "job-7"
+
+
+async def test_the_steps_that_record_and_accept_the_order_name_it() -> None:
+    submission = order()
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
+    runtime.answers("quote_in_mes", {"ok": True, **DONE_JOB})
+    runtime.answers("accept_into_production", acceptance(recorded=False)).decide(CONFIRM)
+
+    await run(submission, runtime)
+
+    order_id = str(submission.order_id)
+    assert runtime.args_of("record_status")[1] == order_id
+    assert runtime.args_of("accept_into_production")[1] == order_id
+    assert runtime.args_of("record_accepted")[0] == order_id
+
+
+async def test_the_compensations_name_the_order() -> None:
+    submission = order("b2b", price_limit=500)
+    runtime = ScriptedRuntime().answers("open_order", REFUSED)
+
+    await run(submission, runtime)
+
+    assert runtime.args_of("release_capacity") == (str(submission.order_id),)
+    assert runtime.args_of("end_cancelled")[0] == str(submission.order_id)
+
+
+async def test_production_is_told_the_order_s_due_date() -> None:
+    submission = order().model_copy(update={"due_date": dt.date(2026, 12, 10)})
+    runtime = ScriptedRuntime().answers("open_order", opened())
+    runtime.answers("accept_into_production", acceptance()).decide(CONFIRM)
+
+    await run(submission, runtime)
+
+    _, _, _, due, _ = runtime.args_of("accept_into_production")
+    assert due == "2026-12-10"
+
+
+async def test_an_acceptance_production_could_not_record_is_recorded_with_its_email() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened())
+    runtime.answers("accept_into_production", acceptance(recorded=False)).decide(CONFIRM)
+
+    assert await run(order(), runtime) == OrderStatus.ACCEPTED
+    assert runtime.steps == ["open_order", "accept_into_production", "record_accepted"]
+    _, email = runtime.args_of("record_accepted")
+    assert email["event"] == "accepted" and email["params"]["ready_by"] == "2026-12-04"
+
+
+async def test_a_long_quote_job_is_polled_at_most_every_two_seconds() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=RUNNING_JOB, quoted=False))
+    runtime.answers("quote_job_state", *[{"ok": True, **RUNNING_JOB}] * 7, {"ok": True, **DONE_JOB})
+    runtime.answers("accept_into_production", acceptance()).decide(*[None] * 8, CONFIRM)
+
+    await run(order(), runtime)
+
+    assert runtime.waits[:8] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
+
+
+# What the customer is told
+
+
+async def test_the_price_email_tells_the_customer_until_when_to_confirm_and_when_it_is_ready() -> (
+    None
+):
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
+    runtime.answers("quote_in_mes", {"ok": True, **DONE_JOB})
+
+    await run(order(), runtime)
+
+    _, _, _, email = runtime.args_of("record_status")
+    confirm_by = NOW + dt.timedelta(seconds=get_settings().confirm_timeout_s)
+    assert email["params"]["deadline"] == f"{confirm_by:%Y-%m-%d %H:%M} UTC"
+    assert email["params"]["ready_by"] == "2026-12-04"
+
+
+async def test_an_order_accepted_when_opened_is_told_when_its_parts_are_ready() -> None:
+    accepted = opened(status="CONFIRMED", accepted=True, **acceptance(recorded=False))
+    runtime = ScriptedRuntime().answers("open_order", accepted)
+
+    await run(order("b2b", price_limit=500), runtime)
+
+    _, email = runtime.args_of("record_accepted")
+    assert email["params"]["ready_by"] == "2026-12-04"
+
+
+async def test_an_order_accepted_into_production_is_told_when_its_parts_are_ready() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened())
+    runtime.answers("accept_into_production", acceptance()).decide(CONFIRM)
+
+    await run(order(), runtime)
+
+    *_, email = runtime.args_of("accept_into_production")
+    assert email["params"]["ready_by"] == "2026-12-04"
+
+
+async def test_a_refusal_s_reason_is_what_the_cancellation_email_tells() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened())
+    runtime.answers("accept_into_production", REFUSED).decide(CONFIRM)
+
+    await run(order(), runtime)
+
+    _, code, detail, email = runtime.args_of("end_cancelled")
+    assert (code, detail) == ("no_capacity", "No machine is free in time.")
+    assert email["params"]["reason"] == "No machine is free in time."
+
+
+@pytest.mark.parametrize(
+    ("script", "code", "detail"),
+    [
+        (
+            {"quote_in_mes": {"ok": True, "id": "order-x", "status": "failed"}},
+            "quote_failed",
+            "The price could not be calculated.",
+        ),
+        (
+            {"quote_in_mes": {"ok": True, "id": "order-x", "status": "done"}},
+            "quote_failed",
+            "The price could not be calculated.",
+        ),
+        (
+            {"quote_in_mes": StepFailed("MES away")},
+            "service_unavailable",
+            "A system needed to process the order was unavailable for too long.",
+        ),
+        (
+            {"quote_in_mes": {"ok": True, **DONE_JOB}},
+            "confirmation_timeout",
+            "The price was not confirmed before the confirmation deadline.",
+        ),
+    ],
+    ids=["job-failed", "job-done-without-quote", "mes-unavailable", "not-confirmed"],
+)
+async def test_a_cancellation_tells_the_customer_why_in_words(
+    script: dict[str, Answer], code: str, detail: str
+) -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened(quote=None, quoted=False))
+    for step, answer in script.items():
+        runtime.answers(step, answer)
+
+    assert await run(order(), runtime) == OrderStatus.CANCELLED
+    _, cancelled_code, cancelled_detail, email = runtime.args_of("end_cancelled")
+    assert (cancelled_code, cancelled_detail) == (code, detail)
+    assert email["params"]["reason"] == detail
+
+
+# Decisions
+
+
+async def test_a_confirmation_deadline_already_passed_is_not_waited_for() -> None:
+    late = opened(confirm_by=(NOW - dt.timedelta(minutes=5)).isoformat())
+    runtime = ScriptedRuntime().answers("open_order", late)
+
+    assert await run(order(), runtime) == OrderStatus.CANCELLED
+    assert runtime.waits == [0.0]
+
+
+async def test_a_decision_the_saga_does_not_understand_is_not_a_confirmation() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened()).decide({"decision": "maybe"})
+
+    assert await run(order(), runtime) == OrderStatus.CANCELLED
+    assert cancelled_with(runtime)[0] == "customer_cancelled"
+
+
+async def test_a_cancellation_that_does_not_say_who_asked_is_the_customer_s() -> None:
+    runtime = ScriptedRuntime().answers("open_order", opened()).decide({"decision": "cancel"})
+
+    assert await run(order(), runtime) == OrderStatus.CANCELLED
+    assert cancelled_with(runtime) == ("customer_cancelled", "cancelled")
+
+
+# What operators see
+
+
+async def test_a_cancelled_saga_keeps_its_reason_code_for_the_operators_metrics() -> None:
+    submission = order()
+    saga = OrderSaga(
+        submission,
+        submission.model_dump(mode="json"),
+        ScriptedRuntime().answers("open_order", REFUSED),
+    )
+
+    await saga.execute()
+
+    assert saga.failure_code == "no_capacity"
+
+
+async def test_an_accepted_saga_has_no_reason_code() -> None:
+    submission = order()
+    runtime = ScriptedRuntime().answers("open_order", opened())
+    runtime.answers("accept_into_production", acceptance()).decide(CONFIRM)
+    saga = OrderSaga(submission, submission.model_dump(mode="json"), runtime)
+
+    await saga.execute()
+
+    assert saga.failure_code is None
+
+
+def counted(metric: str, **labels: str) -> float:
+    """A saga counter's value as Prometheus scrapes it (0 before its first count)."""
+    return REGISTRY.get_sample_value(f"{metric}_total", labels) or 0.0
+
+
+async def test_each_compensation_run_is_counted_by_its_name() -> None:
+    names = ("release_capacity", "cancel_in_crm")
+    before = [counted("fabrika_saga_compensations", compensation=name) for name in names]
+    runtime = ScriptedRuntime().answers("open_order", REFUSED)
+
+    await run(order("b2b", price_limit=500), runtime)
+
+    after = [counted("fabrika_saga_compensations", compensation=name) for name in names]
+    assert after == [count + 1 for count in before]
+
+
+@pytest.mark.parametrize("step", ["release_capacity", "end_cancelled"])
+async def test_a_compensation_left_to_the_operators_is_counted_by_its_step(step: str) -> None:
+    before = counted("fabrika_saga_steps_abandoned", step=step)
+    runtime = ScriptedRuntime().answers("open_order", REFUSED)
+    runtime.answers(step, *[StepFailed("away")] * PERSIST_ATTEMPTS)
+
+    assert await run(order("b2b", price_limit=500), runtime) == OrderStatus.CANCELLED
+    assert counted("fabrika_saga_steps_abandoned", step=step) == before + 1
