@@ -22,10 +22,12 @@ from tests.unit.deploy.observability import (
     rules,
     run,
     selected_metrics,
+    selectors,
     tool,
 )
 
 SEVERITIES = {"page", "ticket"}
+SOURCE_DIR = RULES_DIR.parents[2] / "src" / "fabrika"
 RUNBOOK_PARTS = ("**Means.**", "**Check.**", "**Do.**")
 
 
@@ -162,3 +164,18 @@ def test_every_planned_metric_is_described_in_the_services_rules() -> None:
 
     for family in families:
         assert re.search(rf"^#\s+{family}\b", header, flags=re.M), family
+
+
+def test_the_failure_reasons_the_saga_alert_counts_are_codes_the_platform_raises() -> None:
+    """A renamed code would quietly leave FabrikaSagasFailing counting nothing."""
+    (rule,) = [r for r in rules() if r.get("record") == "fabrika:sagas_failed:ratio_rate15m"]
+    (reasons,) = [
+        matcher.value
+        for selector in selectors(rule["expr"])
+        for matcher in selector.matchers.matchers
+        if matcher.name == "reason"
+    ]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in SOURCE_DIR.rglob("*.py"))
+
+    for code in reasons.split("|"):
+        assert f'"{code}"' in source, f"no code {code!r} in src/fabrika"
