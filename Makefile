@@ -52,10 +52,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's HAProxy is the gateway; install it when absent.
+# Debian's HAProxy is the gateway; install it when absent. The tests check the alerting
+# rules with Prometheus's promtool and Alertmanager's amtool, and the metric names with the
+# Postgres and Redis exporters. Their daemons are not needed (the tests run the binaries),
+# nor are the recommended extras: prometheus-node-exporter would take port 9100.
 system:
 	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy)
+	@(command -v promtool && command -v amtool && command -v prometheus-postgres-exporter && \
+	  command -v prometheus-redis-exporter) >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends prometheus prometheus-alertmanager \
+			prometheus-postgres-exporter prometheus-redis-exporter)
 
 web: $(WEB_STAMP)
 

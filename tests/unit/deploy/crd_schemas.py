@@ -1,8 +1,9 @@
 """Compact JSON schemas for the custom resources kubernetes-validate has no schema for.
 
-Written from the Gateway API v1 CRDs (gateway.networking.k8s.io, standard channel) and the
-KEDA 2.x ScaledObject CRD and postgresql scaler docs: the fields we use and their
-neighbours, with the CRDs' types, required fields and limits. Unknown fields are refused,
+Written from the Gateway API v1 CRDs (gateway.networking.k8s.io, standard channel), the
+KEDA 2.x ScaledObject CRD and postgresql scaler docs, and the Prometheus Operator's
+monitoring.coreos.com/v1 PrometheusRule and ServiceMonitor CRDs (0.8x): the fields we use
+and their neighbours, with the CRDs' types, required fields and limits. Unknown fields are refused,
 as the API server's structural schemas prune or reject them. Where a CRD limit changed
 between releases (matches per rule: 8, later 64), the smaller one is kept, so every v1
 release accepts what passes here.
@@ -247,8 +248,119 @@ SCALED_OBJECT = resource(
     ),
 )
 
+# Prometheus Operator. Its durations are Prometheus's: "30s", "1h30m", "3d".
+PROMETHEUS_DURATION = {
+    "type": "string",
+    "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?"
+    r"(([0-9]+)ms)?)$",
+}
+# A rule is a recording rule or an alert, never both (the operator's admission webhook and
+# Prometheus refuse it), and only an alert has `for` and annotations.
+RULE = {
+    **closed(
+        {
+            "record": {"type": "string"},
+            "alert": {"type": "string"},
+            "expr": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+            "for": PROMETHEUS_DURATION,
+            "keep_firing_for": {**PROMETHEUS_DURATION, "minLength": 1},
+            "labels": STRING_MAP,
+            "annotations": STRING_MAP,
+        },
+        required=("expr",),
+    ),
+    "oneOf": [{"required": ["record"]}, {"required": ["alert"]}],
+    "if": {"required": ["record"]},
+    "then": {
+        "not": {
+            "anyOf": [
+                {"required": ["for"]},
+                {"required": ["keep_firing_for"]},
+                {"required": ["annotations"]},
+            ]
+        }
+    },
+}
+RULE_GROUP = closed(
+    {
+        "name": {"type": "string", "minLength": 1},
+        "interval": PROMETHEUS_DURATION,
+        "query_offset": PROMETHEUS_DURATION,
+        "limit": {"type": "integer"},
+        "partial_response_strategy": {"type": "string", "pattern": "^(?i)(abort|warn)?$"},
+        "labels": STRING_MAP,
+        "rules": {"type": "array", "items": RULE},
+    },
+    required=("name",),
+)
+PROMETHEUS_RULE = resource(
+    "monitoring.coreos.com/v1",
+    "PrometheusRule",
+    closed({"groups": {"type": "array", "items": RULE_GROUP}}),
+)
+LABEL_SELECTOR = closed(
+    {
+        "matchLabels": STRING_MAP,
+        "matchExpressions": {
+            "type": "array",
+            "items": closed(
+                {
+                    "key": {"type": "string"},
+                    "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                    "values": {"type": "array", "items": {"type": "string"}},
+                },
+                required=("key", "operator"),
+            ),
+        },
+    }
+)
+ENDPOINT = closed(
+    {
+        "port": {"type": "string"},
+        "targetPort": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        "path": {"type": "string"},
+        "scheme": {"enum": ["http", "https"]},
+        "params": {"type": "object"},
+        "interval": PROMETHEUS_DURATION,
+        "scrapeTimeout": PROMETHEUS_DURATION,
+        "honorLabels": {"type": "boolean"},
+        "honorTimestamps": {"type": "boolean"},
+        "followRedirects": {"type": "boolean"},
+        "enableHttp2": {"type": "boolean"},
+        "filterRunning": {"type": "boolean"},
+        "tlsConfig": {"type": "object"},
+        "authorization": {"type": "object"},
+        "relabelings": {"type": "array", "items": {"type": "object"}},
+        "metricRelabelings": {"type": "array", "items": {"type": "object"}},
+    }
+)
+SERVICE_MONITOR = resource(
+    "monitoring.coreos.com/v1",
+    "ServiceMonitor",
+    closed(
+        {
+            "selector": LABEL_SELECTOR,
+            "namespaceSelector": closed(
+                {
+                    "any": {"type": "boolean"},
+                    "matchNames": {"type": "array", "items": {"type": "string"}},
+                }
+            ),
+            "endpoints": {"type": "array", "items": ENDPOINT},
+            "jobLabel": {"type": "string"},
+            "targetLabels": {"type": "array", "items": {"type": "string"}},
+            "podTargetLabels": {"type": "array", "items": {"type": "string"}},
+            "sampleLimit": {"type": "integer"},
+            "targetLimit": {"type": "integer"},
+        },
+        required=("endpoints", "selector"),
+    ),
+)
+
 SCHEMAS = {
     ("gateway.networking.k8s.io/v1", "Gateway"): GATEWAY,
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): HTTP_ROUTE,
     ("keda.sh/v1alpha1", "ScaledObject"): SCALED_OBJECT,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): PROMETHEUS_RULE,
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): SERVICE_MONITOR,
 }

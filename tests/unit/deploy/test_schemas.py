@@ -52,6 +52,8 @@ def test_the_manifests_hold_every_kind_of_object_the_deployment_needs() -> None:
         "ScaledObject",
         "Gateway",
         "HTTPRoute",
+        "ServiceMonitor",
+        "PrometheusRule",
     }
 
 
@@ -139,3 +141,52 @@ def test_the_hpa_keda_makes_for_the_quote_workers_is_valid(version: str) -> None
     }
 
     kubernetes_validate.validate(hpa, version, strict=True)
+
+
+def a_rule(kind: str) -> dict[str, Any]:
+    """A copy of the first rule of this kind ("alert" or "record") in the manifests."""
+    for rules in of_kind("PrometheusRule"):
+        for group in rules.spec["groups"]:
+            for rule in group["rules"]:
+                if kind in rule:
+                    return copy.deepcopy(rule)
+    raise AssertionError(f"no {kind} rule in the PrometheusRules")
+
+
+def prometheus_rule_with(rule: dict[str, Any]) -> dict[str, Any]:
+    (first, *_) = of_kind("PrometheusRule")
+    body = copy.deepcopy(first.body)
+    body["spec"]["groups"] = [{"name": "probe", "rules": [rule]}]
+    return body
+
+
+def test_a_rule_that_records_and_alerts_at_once_is_rejected() -> None:
+    rule = a_rule("alert")
+    rule["record"] = "fabrika:probe"
+
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom(prometheus_rule_with(rule))
+
+
+def test_a_recording_rule_with_a_for_duration_is_rejected() -> None:
+    rule = a_rule("record")
+    rule["for"] = "5m"
+
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom(prometheus_rule_with(rule))
+
+
+def test_an_alert_with_a_duration_prometheus_cannot_read_is_rejected() -> None:
+    rule = a_rule("alert")
+    rule["for"] = "5 minutes"
+
+    with pytest.raises(jsonschema.ValidationError, match="5 minutes"):
+        validate_custom(prometheus_rule_with(rule))
+
+
+def test_a_service_monitor_without_endpoints_is_rejected() -> None:
+    monitor = copy.deepcopy(one("ServiceMonitor", "fabrika").body)
+    del monitor["spec"]["endpoints"]
+
+    with pytest.raises(jsonschema.ValidationError, match="endpoints"):
+        validate_custom(monitor)
