@@ -6,10 +6,10 @@ import pkgutil
 from functools import cache
 from types import ModuleType
 
-import fabrika
-
 from prometheus_client import REGISTRY, Histogram
 from prometheus_client.utils import floatToGoString
+
+import fabrika
 
 # Alembic's migration scripts run only under Alembic.
 METRIC_MODULES = tuple(
