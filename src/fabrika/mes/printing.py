@@ -178,8 +178,9 @@ def fdm_volumes(part: PartShape, p: FdmParameters) -> dict[str, float]:
 
 def _hatches(part: PartShape, p: FdmParameters, volumes: dict[str, float]) -> dict[str, _Hatch]:
     section = p.line_width_mm * p.layer_height_mm
-    # Lines at 45° across the inside are on average 1.5 × its mean width (area ÷ half the
-    # outline): 0.71 of a square's side, 0.79 of a disc's diameter.
+    # Lines at 45° across a section average its area over its width across them: 0.71 of a
+    # square's side, 0.79 of a disc's diameter, 1.41 × a thin ring's width. 1.5 × the mean
+    # width inside the walls (area ÷ half the outline) is 0.75 and 1.5 of those.
     width = 2 * (part.volume_mm3 - volumes["walls"]) / max(part.side_area_mm2, 1e-9)
     chord = max(p.line_width_mm, 1.5 * width)
     sparse = p.line_width_mm / max(p.infill_density, 1e-9) / math.sqrt(2)
@@ -194,14 +195,12 @@ def _hatches(part: PartShape, p: FdmParameters, volumes: dict[str, float]) -> di
 
 
 def _at_speed_seconds(
-    part: PartShape, p: FdmParameters, volumes: dict[str, float]
+    part: PartShape, p: FdmParameters, walls_mm3: float, hatches: dict[str, _Hatch]
 ) -> dict[str, float]:
     """Seconds per feature at full speed, all layers together."""
-    section = p.line_width_mm * p.layer_height_mm
-    loop = volumes["walls"] / section / p.wall_count if p.wall_count else 0.0
+    loop = walls_mm3 / (p.line_width_mm * p.layer_height_mm) / max(p.wall_count, 1)
     layers = layer_count(part.height_mm, p.layer_height_mm)
     travel = p.travel_outline_share * part.side_area_mm2 / p.layer_height_mm
-    hatches = _hatches(part, p, volumes)
     return {
         "walls": loop / p.outer_wall_speed + loop * (p.wall_count - 1) / p.inner_wall_speed,
         **{name: hatch.length_mm / hatch.speed for name, hatch in hatches.items()},
@@ -227,8 +226,9 @@ def _skirt_mm(part: PartShape, p: FdmParameters) -> float:
 def estimate_fdm(part: PartShape, p: FdmParameters, *, density_g_cm3: float) -> PrintEstimate:
     """Print time and filament of one FDM part."""
     volumes = fdm_volumes(part, p)
-    at_speed = _at_speed_seconds(part, p, volumes)
-    stops = sum(hatch.stop_start_seconds(p) for hatch in _hatches(part, p, volumes).values())
+    hatches = _hatches(part, p, volumes)
+    at_speed = _at_speed_seconds(part, p, volumes["walls"], hatches)
+    stops = sum(hatch.stop_start_seconds(p) for hatch in hatches.values())
     layers = layer_count(part.height_mm, p.layer_height_mm)
     # A layer quicker than the minimum layer time is slowed down to it, as the slicer
     # plans it: from the moves' lengths and speeds, before accelerations.

@@ -19,6 +19,7 @@ from fabrika.mes.printing import (
     estimate_fdm,
     estimate_sla,
     estimate_sls,
+    filament_mm,
     parameter_sets,
     part_shape,
 )
@@ -162,6 +163,14 @@ def test_material_is_the_volume_times_the_density() -> None:
 
     assert pla.material_grams == pytest.approx(water.material_grams * 1.24)
     assert pla.print_hours == water.print_hours
+
+
+def test_filament_length_is_the_volume_over_the_filament_section() -> None:
+    result = estimate_fdm(box(20, 20, 20), FDM, density_g_cm3=1.24)
+
+    length = filament_mm(result, FDM, density_g_cm3=1.24)
+
+    assert length == pytest.approx(3074.08 / (math.pi * 1.75**2 / 4))
 
 
 @pytest.mark.parametrize("parameters", ["prusa-mk4", "prusa-xl"])
