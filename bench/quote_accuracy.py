@@ -12,6 +12,7 @@ estimate takes per part. Targets: p90 within 25 %, the slice at most 5 s, the fa
 most 10 ms.
 
     .venv/bin/python bench/quote_accuracy.py [--machines prusa-mk4,prusa-xl]
+                                             [--parts accuracy,slice,fast]
 """
 
 import argparse
@@ -202,18 +203,22 @@ def fast_path_timing(sets: dict, mesh: Mesh) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--machines", default="prusa-mk4,prusa-xl")
+    parser.add_argument("--parts", default="accuracy,slice,fast")
     args = parser.parse_args()
+    parts = args.parts.split(",")
     print("\nQuote accuracy: the fast print estimate against CuraEngine")
     print(f"  machine speed before: {machine_speed_ms():.0f} ms for a fixed loop (less is faster)")
     cura = find_cura()
     catalog = tomllib.loads(CATALOG_PATH.read_text())
     sets = parameter_sets(tomllib.loads(PARAMETERS_PATH.read_text()))
-    for machine in args.machines.split(","):
+    for machine in args.machines.split(",") if "accuracy" in parts else []:
         parameters = sets[machine]
         assert isinstance(parameters, FdmParameters)
         accuracy(machine, parameters, cura, catalog)
-    slice_timing(cura, "prusa-mk4")
-    fast_path_timing(sets, PARTS["sphere ø60"])
+    if "slice" in parts:
+        slice_timing(cura, "prusa-mk4")
+    if "fast" in parts:
+        fast_path_timing(sets, PARTS["sphere ø60"])
     print(f"  machine speed after: {machine_speed_ms():.0f} ms for a fixed loop (less is faster)")
 
 
