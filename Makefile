@@ -1,6 +1,6 @@
 # `make up` runs the platform with demo data; `make test` runs the whole suite.
-# Both install what is missing first: the venv and its packages, HAProxy, and they start
-# Postgres and Redis when they are down.
+# Both install what is missing first: the venv and its packages, HAProxy, CuraEngine and
+# Cura's printer definitions, and they start Postgres and Redis when they are down.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -52,9 +52,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's HAProxy is the gateway; install it when absent. The tests check the alerting
-# rules with Prometheus's promtool and Alertmanager's amtool, and the metric names with the
-# Postgres and Redis exporters. Their daemons are not needed (the tests run the binaries),
+# CuraEngine slices FDM parts for exact quotes (fabrika.mes.slicing). It loads Cura's printer
+# definitions, which Debian ships only inside the cura GUI package: the two files are taken
+# out of that package into .cache/cura, so the GUI and its Qt stack are never installed.
+CURA_ENGINE_VERSION := 1:4.13.0-1+b1
+CURA_VERSION        := 4.13.0-1
+CURA_DEFINITIONS    := .cache/cura/definitions
+CURA_FILES          := fdmprinter.def.json fdmextruder.def.json
+
+# Debian's HAProxy is the gateway, CuraEngine the slicer; install them when absent. The
+# tests check the alerting rules with Prometheus's promtool and Alertmanager's amtool, and
+# the metric names with the Postgres and Redis exporters. Their daemons are not needed (the tests run the binaries),
 # nor are the recommended extras: prometheus-node-exporter would take port 9100.
 system:
 	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || \
@@ -64,6 +72,18 @@ system:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends prometheus prometheus-alertmanager \
 			prometheus-postgres-exporter prometheus-redis-exporter)
+	@command -v CuraEngine >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			cura-engine=$(CURA_ENGINE_VERSION))
+	@$(foreach file,$(CURA_FILES),test -f $(CURA_DEFINITIONS)/$(file) &&) true || \
+		(set -e; mkdir -p .cache/cura; printf '*\n' > .cache/.gitignore; \
+		 work=$$(mktemp -d .cache/cura/download.XXXXXX); trap 'rm -rf "$$work"' EXIT; \
+		 apt-get update -qq; \
+		 (cd "$$work" && apt-get download -qq -o APT::Sandbox::User=root cura=$(CURA_VERSION)); \
+		 mkdir "$$work/definitions"; \
+		 dpkg-deb --fsys-tarfile "$$work"/cura_*.deb | tar -x -C "$$work/definitions" \
+			--strip-components=6 $(addprefix ./usr/share/cura/resources/definitions/,$(CURA_FILES)); \
+		 rm -rf $(CURA_DEFINITIONS); mv "$$work/definitions" $(CURA_DEFINITIONS))
 
 web: $(WEB_STAMP)
 

@@ -9,6 +9,7 @@ HERE = Path(__file__).resolve().parent
 for script in (
     "catalog_cache.py",
     "quotes.py",
+    "quote_accuracy.py",
     "dbos_steps.py",
     "requests.py",
     "orders.py",
