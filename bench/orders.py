@@ -27,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 import psycopg
+from probe import machine_speed_ms
 
 from fabrika.platform.launcher import running_platform
 
@@ -198,16 +199,6 @@ def _print_cpu(cpu: dict[str, float], orders: int) -> None:
     print(f"    CPU ms per order by process: {per_order}")
     platform_cpu = sum(spent for name, spent in cpu.items() if name != "load generator")
     print(f"    CPU ms per order, the platform in all: {1000 * platform_cpu / orders:.0f}")
-
-
-def machine_speed_ms() -> float:
-    """CPU time of a fixed pure-Python loop: this virtual machine's speed varies with its
-    host's load, and the figures above move with it; printed so runs can be compared."""
-    started = time.process_time()
-    total = 0
-    for number in range(5_000_000):
-        total += number
-    return 1000 * (time.process_time() - started)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from playwright.sync_api import Browser, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser import launch_chromium
+from probe import machine_speed_ms
 
 from fabrika.mes.geometry import fine_mesh, to_binary_stl
 from fabrika.platform.launcher import running_platform
@@ -42,16 +43,6 @@ MARKS = """() => {
     const seconds = (name) => (at(name) - chosen) / 1000;
     return {preview: seconds('preview-shown'), price: seconds('price-shown')};
 }"""
-
-
-def machine_speed_ms() -> float:
-    """CPU time of a fixed pure-Python loop: this virtual machine's speed varies with its
-    host's load, and the figures above move with it; printed so runs can be compared."""
-    started = time.process_time()
-    total = 0
-    for number in range(5_000_000):
-        total += number
-    return 1000 * (time.process_time() - started)
 
 
 def unseen(stl: bytes) -> bytes:
