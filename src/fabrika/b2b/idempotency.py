@@ -127,33 +127,34 @@ class Ledger:
 
     async def _begin(self, call: Call) -> Response | None:
         now = dt.datetime.now(dt.UTC)
+        entry = {
+            "key_id": call.key_id,
+            "method": call.method,
+            "path": call.path,
+            "fingerprint": call.fingerprint,
+            "state": "running",
+            "locked_until": now + LOCK_FOR,
+            "policy": call.policy,
+            "trace_id": call.trace_id,
+            "resource_id": call.resource_id,
+            "created_at": now,
+            "expires_at": now + KEPT_FOR,
+            "status_code": None,
+            "response_headers": None,
+            "response_body": None,
+        }
+        # One statement: a new key is written; an expired one (a day old) is written over,
+        # as if it were new; a live one is left alone and read below.
+        statement = insert(PartnerRequest).values(
+            account_id=call.account_id, idempotency_key=call.idempotency_key, **entry
+        )
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                delete(PartnerRequest).where(
-                    PartnerRequest.account_id == call.account_id,
-                    PartnerRequest.idempotency_key == call.idempotency_key,
-                    PartnerRequest.expires_at <= now,
-                )
-            )
             taken = await session.scalar(
-                insert(PartnerRequest)
-                .values(
-                    account_id=call.account_id,
-                    idempotency_key=call.idempotency_key,
-                    key_id=call.key_id,
-                    method=call.method,
-                    path=call.path,
-                    fingerprint=call.fingerprint,
-                    state="running",
-                    locked_until=now + LOCK_FOR,
-                    policy=call.policy,
-                    trace_id=call.trace_id,
-                    resource_id=call.resource_id,
-                    created_at=now,
-                    expires_at=now + KEPT_FOR,
-                )
-                .on_conflict_do_nothing()
-                .returning(PartnerRequest.fingerprint)
+                statement.on_conflict_do_update(
+                    index_elements=[PartnerRequest.account_id, PartnerRequest.idempotency_key],
+                    set_=entry,
+                    where=PartnerRequest.expires_at <= now,
+                ).returning(PartnerRequest.fingerprint)
             )
             if taken is not None:
                 return None
