@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from fabrika.contracts.orders import TERMINAL, HistoryEntry, Item, OrderStatus, OrderView
 from fabrika.contracts.saga import Decider
@@ -25,7 +24,9 @@ from fabrika.crm.schemas import OrderState, OrderStats, RegisterOrder, Transitio
 # never need; recording transitions cost 18% less CPU so (A/B on two CRM instances).
 ORDERS = table_of(Order)
 EVENTS = table_of(OrderEvent)
+CUSTOMERS = table_of(Customer)
 ITEMS = TypeAdapter(list[Item])
+HISTORY = TypeAdapter(list[HistoryEntry])
 Columns = dict[str, object]
 """Column values for an INSERT or UPDATE through the tables."""
 
@@ -224,20 +225,39 @@ async def request_cancellation(
 
 
 async def get_order(session: AsyncSession, *, order_id: uuid.UUID) -> OrderView:
-    statement = (
-        select(Order)
-        .where(Order.id == order_id)
-        .options(selectinload(Order.events), selectinload(Order.customer))
-        .execution_options(populate_existing=True)
+    # One statement through the tables, the history aggregated by Postgres: every status
+    # read of the shop and the B2B entry comes here, and loading it as mapped objects
+    # (three statements, an identity map) cost the CRM most of its CPU per read.
+    history = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object(
+                            "status", EVENTS.c.status, "at", EVENTS.c.at, "reason", EVENTS.c.reason
+                        ),
+                        EVENTS.c.id,
+                    )
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(EVENTS.c.order_id == ORDERS.c.id)
+        .scalar_subquery()
     )
-    order = (await session.execute(statement)).scalar_one_or_none()
+    statement = (
+        select(ORDERS, CUSTOMERS.c.email.label("customer_email"), history.label("history"))
+        .join(CUSTOMERS, CUSTOMERS.c.id == ORDERS.c.customer_id)
+        .where(ORDERS.c.id == order_id)
+    )
+    order = (await session.execute(statement)).one_or_none()
     if order is None:
         raise NotFound(f"There is no order {order_id}.")
     return OrderView(
         id=order.id,
         status=order.status,
         channel=order.channel,
-        history=[HistoryEntry(status=e.status, at=e.at, reason=e.reason) for e in order.events],
+        history=HISTORY.validate_python(order.history),
         items=ITEMS.validate_python(order.items),
         due_date=order.due_date,
         price=float(order.price) if order.price is not None else None,
@@ -247,7 +267,7 @@ async def get_order(session: AsyncSession, *, order_id: uuid.UUID) -> OrderView:
         reason_code=order.reason_code,
         deadline_at=order.deadline_at,
         account_id=order.account_id,
-        customer_email=order.customer.email,
+        customer_email=order.customer_email,
         external_ref=order.external_ref,
     )
 
