@@ -2,10 +2,11 @@
 
 from decimal import Decimal
 
+from fabrika.contracts.accounts import Plan
 from fabrika.core.db import create_engine, create_sessions
 from fabrika.core.keys import new_api_key
 from fabrika.core.settings import Settings
-from fabrika.crm.accounts import load_plans, seed_demo_account, seed_plans
+from fabrika.crm.accounts import get_account, load_plans, seed_demo_account, seed_plans
 from fabrika.mes.catalog import DEMO_CATALOG_PATH, load_catalog
 from fabrika.mes.catalog_store import seed_catalog
 
@@ -37,6 +38,21 @@ async def seed_demo_data(settings: Settings) -> dict[str, str]:
             account_id = await seed_demo_account(
                 session, api_key=key, price_limit=DEMO_PRICE_LIMIT, **DEMO_ACCOUNT
             )
+            account = await get_account(session, account_id)
     finally:
         await engine.dispose()
-    return {"b2b_key": key, "b2b_account": str(account_id), "catalog_version": str(version)}
+    return {
+        "b2b_key": key,
+        "b2b_account": str(account_id),
+        "b2b_plan": describe_plan(account.plan),
+        "catalog_version": str(version),
+    }
+
+
+def describe_plan(plan: Plan) -> str:
+    """`standard (writes 10/s burst 20, reads 50/s burst 100, …)`, as `make up` prints it."""
+    quotas = ", ".join(
+        f"{kind.value} {policy.rate_per_s:g}/s burst {policy.burst}"
+        for kind, policy in plan.policies.items()
+    )
+    return f"{plan.name} ({quotas}; {plan.max_quote_jobs} quote jobs at once)"

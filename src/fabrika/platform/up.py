@@ -183,6 +183,8 @@ def _announce(
         f"  gateway metrics  http://{host}:{settings.stats_port}/metrics",
         "  instances        " + ", ".join(f"{s}×{n}" for s, n in counts.items()),
         f"  demo B2B key     {credentials['b2b_key']}   (account {credentials['b2b_account']})",
+        f"  demo B2B plan    {credentials['b2b_plan']}",
+        f"  B2B API docs     http://{host}:{settings.b2b_port}/docs",
         f"  logs             {settings.run_dir.resolve() / 'logs'}",
         "Press Ctrl-C to stop.",
         "",
