@@ -13,6 +13,7 @@ for script in (
     "dbos_steps.py",
     "requests.py",
     "orders.py",
+    "isolation.py",
     "ramp.py",
     "pages.py",
 ):
