@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.ports import free_port
 
@@ -24,6 +26,14 @@ os.environ["FABRIKA_SMTP_PORT"] = str(free_port())
 os.environ["FABRIKA_INTERNAL_PORT"] = str(free_port())
 os.environ["FABRIKA_RUN_DIR"] = tempfile.mkdtemp(prefix="fabrika-test-")
 os.environ.setdefault("FABRIKA_LOG_LEVEL", "WARNING")
+
+# Property tests assert properties, never how long an example took: Hypothesis' deadline
+# and its too-slow health check fail on a machine that is merely busy (seen at a load of
+# 20 on two cores). pytest-timeout still bounds every test.
+hypothesis_settings.register_profile(
+    "fabrika", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("fabrika")
 
 
 @pytest.fixture(scope="session")

@@ -138,7 +138,19 @@ def test_every_answer_says_where_the_partner_stands(http, platform, partner) -> 
 
 
 def test_a_partner_over_its_write_quota_is_told_when_to_come_back(http, platform) -> None:
-    starter = new_partner(http, platform, plan="starter")  # writes: 2/s, a burst of 5
+    # A burst of 5 that refills once in 100 s: how fast this machine sends the six calls
+    # does not change which is refused.
+    trickle = {
+        "name": "trickle",
+        "description": "tests: a burst of five writes",
+        "max_quote_jobs": 1,
+        "policies": {
+            "writes": {"rate_per_s": 0.01, "burst": 5},
+            "reads": {"rate_per_s": 10, "burst": 20},
+        },
+    }
+    assert http.put(f"{platform.ops}/api/v1/ops/plans/trickle", json=trickle).status_code == 200
+    starter = new_partner(http, platform, plan="trickle")
     headers = {**starter.auth, "Content-Type": "application/json"}
     answers = [
         http.post(f"{platform.b2b}/v1/orders/{uuid.uuid4()}/cancel", headers=headers)
